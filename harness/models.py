@@ -1,0 +1,67 @@
+"""Model families the problems tune. Each takes (config, input_shape, n_classes) -> nn.Module.
+
+Config keys a family does not find take the defaults below, so a search space names only what
+it tunes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CNN_DEFAULTS: dict[str, Any] = {
+    "conv_layers": 2,  # each followed by 2x2 max-pooling while the map is at least 2x2
+    "filters": 16,  # filters of the first conv layer; doubled per layer
+    "kernel_size": 3,
+    "padding": 1,
+    "batchnorm": False,
+    "dropout": 0.0,
+    "fc_layers": 1,  # hidden fully-connected layers before the classifier
+    "units": 64,
+}
+
+
+def cnn(config: dict, input_shape: tuple, n_classes: int):
+    """The configurable CNN of the seed studies: conv blocks with doubling filters, then an MLP head."""
+    import torch
+    from torch import nn
+
+    c = {**CNN_DEFAULTS, **{k: v for k, v in config.items() if k in CNN_DEFAULTS}}
+    channels, height, width = input_shape
+    layers: list[nn.Module] = []
+    for i in range(int(c["conv_layers"])):
+        out = int(c["filters"]) * 2**i
+        layers.append(nn.Conv2d(channels, out, int(c["kernel_size"]), padding=int(c["padding"])))
+        if c["batchnorm"]:
+            layers.append(nn.BatchNorm2d(out))
+        layers.append(nn.ReLU())
+        channels = out
+        height = height + 2 * int(c["padding"]) - int(c["kernel_size"]) + 1
+        width = width + 2 * int(c["padding"]) - int(c["kernel_size"]) + 1
+        if height < 1 or width < 1:
+            raise ValueError(f"cnn: {c['conv_layers']} conv layers shrink a {input_shape} input to nothing")
+        if height >= 2 and width >= 2:
+            layers.append(nn.MaxPool2d(2))
+            height, width = height // 2, width // 2
+    layers.append(nn.Flatten())
+    features = channels * height * width
+    for _ in range(int(c["fc_layers"])):
+        layers += [nn.Linear(features, int(c["units"])), nn.ReLU(), nn.Dropout(float(c["dropout"]))]
+        features = int(c["units"])
+    layers.append(nn.Linear(features, n_classes))
+    return torch.nn.Sequential(*layers)
+
+
+def mlp(config: dict, input_shape: tuple, n_classes: int):
+    """A small MLP (hidden ``units`` x ``fc_layers``): the cheapest model, for the harness's own tests."""
+    from torch import nn
+
+    features = 1
+    for d in input_shape:
+        features *= d
+    units = int(config.get("units", 32))
+    layers: list[nn.Module] = [nn.Flatten()]
+    for _ in range(int(config.get("fc_layers", 1))):
+        layers += [nn.Linear(features, units), nn.ReLU(), nn.Dropout(float(config.get("dropout", 0.0)))]
+        features = units
+    layers.append(nn.Linear(features, n_classes))
+    return nn.Sequential(*layers)

@@ -1,0 +1,51 @@
+"""A tuning problem: data set, model family, search space, metric, and the budget its benchmark gives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from harness.budget import Budget
+from harness.errors import ConfigError
+from harness.space import SearchSpace
+
+# The metric every problem reports each epoch and every strategy maximises.
+METRIC = "val_acc"
+MODE = "max"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What a benchmark tunes.
+
+    ``load_data(seed)`` returns a :class:`harness.data.DataSplits` whose split depends on the seed
+    alone; ``build_model(config, input_shape, n_classes)`` returns a ``torch.nn.Module``. Both must
+    be importable module-level functions: Ray pickles them by reference into its workers.
+    ``grace_epochs`` and ``reduction_factor`` configure the multi-fidelity schedulers.
+    """
+
+    name: str
+    load_data: Callable[[int], Any]
+    build_model: Callable[[dict, tuple, int], Any]
+    space: SearchSpace
+    budget: Budget
+    n_classes: int
+    grace_epochs: int = 1
+    reduction_factor: int = 3
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.name.replace("_", "").isalnum():
+            raise ConfigError(f"problem: name must be alphanumeric, got {self.name!r}")
+        if self.n_classes < 2:
+            raise ConfigError(f"problem {self.name}: needs at least 2 classes, got {self.n_classes}")
+        if not 1 <= self.grace_epochs <= self.budget.max_epochs:
+            raise ConfigError(
+                f"problem {self.name}: grace_epochs {self.grace_epochs} must lie in 1..max_epochs "
+                f"({self.budget.max_epochs})"
+            )
+        if self.reduction_factor < 2:
+            raise ConfigError(f"problem {self.name}: reduction_factor must be >= 2, got {self.reduction_factor}")
+
+    @property
+    def chance_accuracy(self) -> float:
+        return 1.0 / self.n_classes

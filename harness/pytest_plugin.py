@@ -1,0 +1,178 @@
+"""The pytest side of the harness: options, the (benchmark x strategy x seed) parametrization,
+the ``tuning_run`` fixture around pytest-benchmark, and the comparison table at the end.
+
+A benchmark module opts in by defining ``PROBLEM`` (a :class:`harness.Problem`) and, optionally,
+``STRATEGIES`` (names; default: every registered strategy), and by taking the ``tuning_case``
+fixture. Bad input becomes a one-line usage error at collection time, before any training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pkgutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from harness.budget import Budget, parse_overrides
+from harness.errors import ConfigError
+from harness.problem import Problem
+
+
+@dataclass(frozen=True)
+class TuningCase:
+    problem: Problem
+    strategy: object  # strategies.Strategy
+    seed: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.problem.name}-{self.strategy.name}-seed{self.seed}"
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("tuning", "hyperparameter-tuning benchmarks")
+    group.addoption("--seeds", type=int, default=3, help="number of seeds per strategy (default 3): seeds 0..N-1")
+    group.addoption(
+        "--budget", action="append", default=[], metavar="NAME=VALUE",
+        help="override a budget field for every benchmark, e.g. --budget max_epochs=3 (repeatable)",
+    )
+    group.addoption("--strategies", default=None, help="comma-separated strategy names to run (default: all)")
+    group.addoption("--datasets", default=None, help="comma-separated data set names to run (default: all)")
+    group.addoption("--results-dir", default="results", help="where run records and tables go (default results/)")
+    group.addoption("--ray-address", default=None, help="an existing Ray cluster (ray start) instead of a local one")
+
+
+def _names(text: str | None, known: list[str], what: str) -> list[str] | None:
+    if text is None:
+        return None
+    chosen = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in chosen if n not in known]
+    if unknown or not chosen:
+        raise ConfigError(f"unknown {what} {', '.join(unknown) or repr(text)}; known: {', '.join(known)}")
+    return chosen
+
+
+def known_datasets() -> list[str]:
+    import datasets
+
+    return sorted(m.name for m in pkgutil.iter_modules(datasets.__path__) if not m.name.startswith("_") and m.name != "splits")
+
+
+def _usage_error(exc: ConfigError) -> pytest.UsageError:
+    return pytest.UsageError(str(exc))
+
+
+def pytest_configure(config):
+    import strategies
+
+    try:
+        config._tuning_overrides = parse_overrides(config.getoption("--budget"))
+        config._tuning_strategies = _names(config.getoption("--strategies"), strategies.names(), "strategy")
+        config._tuning_datasets = _names(config.getoption("--datasets"), known_datasets(), "data set")
+        if config.getoption("--seeds") < 1:
+            raise ConfigError(f"--seeds must be >= 1, got {config.getoption('--seeds')}")
+    except ConfigError as exc:
+        raise _usage_error(exc) from None
+    config._tuning_records = []
+
+
+def case_budget(problem: Problem, overrides: dict[str, str]) -> Problem:
+    """``problem`` with its budget overridden; the overridden problem is validated again."""
+    if not overrides:
+        return problem
+    return dataclasses.replace(problem, budget=problem.budget.with_overrides(overrides))
+
+
+def _check_gpu_request(budget: Budget, ray_address: str | None) -> None:
+    if budget.gpus_per_trial and ray_address is None:
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(f"budget: gpus_per_trial={budget.gpus_per_trial} but this machine has no GPU")
+
+
+def pytest_generate_tests(metafunc):
+    if "tuning_case" not in metafunc.fixturenames:
+        return
+    import strategies
+
+    config = metafunc.config
+    problem = getattr(metafunc.module, "PROBLEM", None)
+    try:
+        if not isinstance(problem, Problem):
+            raise ConfigError(f"{metafunc.module.__name__}: a benchmark module must define PROBLEM = harness.Problem(...)")
+        problem = case_budget(problem, config._tuning_overrides)
+        _check_gpu_request(problem.budget, config.getoption("--ray-address"))
+        names = list(getattr(metafunc.module, "STRATEGIES", strategies.names()))
+        if config._tuning_strategies is not None:
+            names = [n for n in names if n in config._tuning_strategies]
+        if config._tuning_datasets is not None and problem.name not in config._tuning_datasets:
+            names = []
+        cases = []
+        for name in names:
+            strategy = strategies.get(name)
+            strategy.check(problem, problem.budget)
+            cases += [TuningCase(problem, strategy, seed) for seed in range(config.getoption("--seeds"))]
+    except ConfigError as exc:
+        raise _usage_error(exc) from None
+    metafunc.parametrize("tuning_case", cases, ids=[c.id for c in cases])
+
+
+@pytest.fixture
+def tuning_run(request, benchmark):
+    """Run a TuningCase once under pytest-benchmark's clock, store its record, return the record."""
+    from harness import runner
+    from harness.store import ResultStore
+
+    config = request.config
+
+    def run(case: TuningCase):
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        capture = config.pluginmanager.get_plugin("capturemanager")
+
+        def progress(line: str) -> None:
+            if reporter is not None and capture is not None:
+                with capture.global_and_fixture_disabled():
+                    reporter.write_line(f"  {line}")
+
+        benchmark.group = case.problem.name
+        record = benchmark.pedantic(
+            runner.run,
+            args=(case.problem, case.strategy, case.seed),
+            kwargs={"ray_address": config.getoption("--ray-address"), "progress": progress},
+            rounds=1, iterations=1, warmup_rounds=0,
+        )
+        path = ResultStore(config.getoption("--results-dir")).save(record)
+        benchmark.extra_info.update({**record.summary(), "record": str(path)})
+        config._tuning_records.append(record)
+        return record
+
+    return run
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    records = getattr(config, "_tuning_records", [])
+    if not records:
+        return
+    from harness import compare
+    from harness.store import ResultStore
+
+    store = ResultStore(config.getoption("--results-dir"))
+    for benchmark in sorted({r.benchmark for r in records}):
+        table = compare.rows([r for r in records if r.benchmark == benchmark])
+        md = store.write_table(benchmark, "comparison.md", compare.to_markdown(table))
+        store.write_table(benchmark, "comparison.csv", compare.to_csv(table))
+        terminalreporter.write_sep("=", f"tuning comparison: {benchmark} (mean ± sd over seeds)")
+        terminalreporter.write(compare.to_text(table))
+        terminalreporter.write_line(f"written: {md} and comparison.csv; run records under {md.parent / 'runs'}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import sys
+
+    if "ray" in sys.modules:
+        from harness.ray_session import shutdown
+
+        shutdown()

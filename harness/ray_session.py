@@ -1,0 +1,64 @@
+"""Starting Ray: a local instance on loopback with no dashboard, or an existing cluster (``ray start``)."""
+
+from __future__ import annotations
+
+import os
+
+from harness.provenance import ROOT
+
+# Set before Ray is imported: loopback-only clusters, no usage reporting, no per-trial logger files.
+_ENV = {
+    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
+    "RAY_AIR_NEW_OUTPUT": "0",
+    "RAY_DEDUP_LOGS": "0",
+}
+
+
+def _with_root_on_path() -> str:
+    # Ray workers import the problem's loaders and models by module name: they need the repo root.
+    parts = [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return os.pathsep.join(dict.fromkeys(parts))
+
+
+def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
+    """Connect to ``address`` (an existing cluster) or start a local Ray on 127.0.0.1; returns the address used."""
+    for key, value in _ENV.items():
+        os.environ.setdefault(key, value)
+    os.environ["PYTHONPATH"] = _with_root_on_path()
+    import ray
+
+    if ray.is_initialized():
+        return ray.get_runtime_context().gcs_address
+    if address:
+        # A cluster's nodes do not share this checkout: ship it as the job's working directory.
+        ray.init(
+            address=address,
+            runtime_env={"working_dir": str(ROOT), "excludes": [".git", ".venv", "results", ".benchmarks"]},
+            log_to_driver=False,
+        )
+    else:
+        ray.init(
+            _node_ip_address="127.0.0.1",
+            include_dashboard=False,
+            num_cpus=num_cpus,
+            log_to_driver=False,
+            configure_logging=True,
+            logging_level="ERROR",
+        )
+    return ray.get_runtime_context().gcs_address
+
+
+def cluster_gpus() -> float:
+    """GPUs the connected Ray cluster offers (0 when none)."""
+    import ray
+
+    return float(ray.cluster_resources().get("GPU", 0))
+
+
+def shutdown() -> None:
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()

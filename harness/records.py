@@ -1,0 +1,107 @@
+"""Run records: frozen dataclasses with units in their names, and their JSON form.
+
+One :class:`RunRecord` per (benchmark, strategy, seed) run, holding every trial's per-epoch trace.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+# A trial's outcome once the run is over. Every trial gets exactly one.
+COMPLETED = "completed"  # trained for max_epochs
+STOPPED_EARLY = "stopped_early"  # a scheduler stopped it before max_epochs
+FAILED = "failed"  # raised, or produced a non-finite loss
+ABANDONED = "abandoned"  # left PAUSED by Hyperband/BOHB when its bracket never filled
+CUT_BY_WALLCLOCK = "cut_by_wallclock"  # still running or pending when wallclock_s ran out
+OUTCOMES = (COMPLETED, STOPPED_EARLY, FAILED, ABANDONED, CUT_BY_WALLCLOCK)
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    epoch: int
+    val_acc: float
+    val_loss: float
+    train_loss: float
+    epoch_s: float  # time spent training and validating this epoch
+    elapsed_s: float  # wall-clock since the run started, when the driver received this result
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    trial_id: str
+    config: dict[str, Any]  # as the model saw it (decoded from the searcher's encoding)
+    final_state: str  # Ray's last status: TERMINATED, ERROR, PAUSED, ...
+    outcome: str  # one of OUTCOMES
+    epochs: tuple[EpochRecord, ...] = ()
+    error: str | None = None
+
+    @property
+    def epochs_used(self) -> int:
+        return len(self.epochs)
+
+    @property
+    def best_val_acc(self) -> float | None:
+        return max((e.val_acc for e in self.epochs), default=None)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    benchmark: str
+    strategy: str
+    seed: int
+    budget: dict[str, Any]
+    started_at: str  # ISO 8601, UTC
+    wallclock_s: float
+    best_val_acc: float | None
+    best_config: dict[str, Any] | None
+    best_trial_id: str | None
+    epochs_used: int
+    epochs_full: int  # epochs the same trials would use, none stopped early
+    compute_saved: float  # 1 - epochs_used / epochs_full
+    train_s: float  # sum of all epochs' epoch_s
+    overhead_s_per_trial: float  # slot-seconds not spent in epochs, per trial started
+    trials: tuple[TrialRecord, ...]
+    provenance: dict[str, Any] = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+    def count(self, outcome: str) -> int:
+        return sum(t.outcome == outcome for t in self.trials)
+
+    @property
+    def trials_started(self) -> int:
+        return len(self.trials)
+
+    def summary(self) -> dict[str, Any]:
+        """The flat figures for tables and pytest-benchmark's ``extra_info``."""
+        return {
+            "benchmark": self.benchmark,
+            "strategy": self.strategy,
+            "seed": self.seed,
+            "best_val_acc": self.best_val_acc,
+            "wallclock_s": round(self.wallclock_s, 3),
+            "epochs_used": self.epochs_used,
+            "epochs_full": self.epochs_full,
+            "compute_saved": round(self.compute_saved, 4),
+            "trials_started": self.trials_started,
+            **{f"trials_{o}": self.count(o) for o in OUTCOMES},
+            "overhead_s_per_trial": round(self.overhead_s_per_trial, 3),
+            "best_config": self.best_config,
+            "run_id": self.run_id,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
+        if data.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(f"run record schema {data.get('schema_version')!r}, expected {SCHEMA_VERSION}")
+        trials = tuple(
+            TrialRecord(**{**t, "epochs": tuple(EpochRecord(**e) for e in t["epochs"])}) for t in data["trials"]
+        )
+        return cls(**{**data, "trials": trials})

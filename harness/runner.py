@@ -1,0 +1,219 @@
+"""Runs one (problem, strategy, budget, seed) through Ray Tune and turns what happened into a RunRecord."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import tempfile
+import time
+import uuid
+from typing import Any, Callable
+
+from harness import provenance
+from harness.budget import Budget
+from harness.errors import ConfigError
+from harness.problem import METRIC, MODE, Problem
+from harness.records import (
+    ABANDONED,
+    COMPLETED,
+    CUT_BY_WALLCLOCK,
+    FAILED,
+    STOPPED_EARLY,
+    EpochRecord,
+    RunRecord,
+    TrialRecord,
+)
+from harness.ray_session import cluster_gpus, ensure_ray
+
+
+def resolve_gpus(budget: Budget, gpus_available: float) -> float:
+    """The GPU share per trial: as the budget says, or automatically an equal share when there is a GPU."""
+    if budget.gpus_per_trial is None:
+        return 1.0 / budget.max_concurrent_trials if gpus_available >= 1 else 0.0
+    if budget.gpus_per_trial > 0 and gpus_available <= 0:
+        raise ConfigError(f"budget: gpus_per_trial={budget.gpus_per_trial} but no GPU is available")
+    return budget.gpus_per_trial
+
+
+def run(
+    problem: Problem,
+    strategy,
+    seed: int,
+    budget: Budget | None = None,
+    *,
+    ray_address: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RunRecord:
+    """Tune ``problem`` with ``strategy`` under ``budget`` (default: the problem's) and record the run."""
+    from ray import tune
+
+    from harness.trainable import EpochTrainable
+
+    budget = budget or problem.budget
+    setup = strategy.setup(problem, budget, seed)
+    address = ensure_ray(ray_address)
+    gpus = resolve_gpus(budget, cluster_gpus())
+    trainable = tune.with_resources(
+        tune.with_parameters(
+            EpochTrainable,
+            load_data=problem.load_data,
+            build_model=problem.build_model,
+            decode=setup.decode,
+            seed=seed,
+            torch_threads=max(1, int(budget.cpus_per_trial)),
+        ),
+        {"cpu": budget.cpus_per_trial, "gpu": gpus},
+    )
+    recorder = _Recorder(progress, label=f"{problem.name}-{strategy.name}-seed{seed}", total=budget.num_trials)
+    started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+    with tempfile.TemporaryDirectory(prefix="tune-") as storage:
+        tuner = tune.Tuner(
+            trainable,
+            param_space=setup.param_space,
+            tune_config=tune.TuneConfig(
+                metric=METRIC,
+                mode=MODE,
+                search_alg=setup.search_alg,
+                scheduler=setup.scheduler,
+                num_samples=setup.num_samples,
+                max_concurrent_trials=budget.max_concurrent_trials,
+                reuse_actors=True,  # trial start-up otherwise dominates small trials
+                time_budget_s=budget.wallclock_s,
+            ),
+            run_config=tune.RunConfig(
+                name=f"{problem.name}-{strategy.name}-seed{seed}",
+                storage_path=storage,
+                stop={"training_iteration": budget.max_epochs},
+                callbacks=[recorder],
+                failure_config=tune.FailureConfig(max_failures=0, fail_fast=False),
+                verbose=0,
+            ),
+        )
+        recorder.t0 = time.perf_counter()
+        tuner.fit()
+        wallclock_s = time.perf_counter() - recorder.t0
+        trials = recorder.trial_records(budget, setup.decode, wallclock_cut=budget.wallclock_s is not None)
+    return _record(problem, strategy, seed, budget, started_at, wallclock_s, trials, gpus, address)
+
+
+def _record(problem, strategy, seed, budget, started_at, wallclock_s, trials, gpus, address) -> RunRecord:
+    epochs_used = sum(t.epochs_used for t in trials)
+    epochs_full = budget.full_epochs(len(trials))
+    train_s = sum(e.epoch_s for t in trials for e in t.epochs)
+    slots = min(budget.max_concurrent_trials, max(len(trials), 1))
+    best = max((t for t in trials if t.epochs), key=lambda t: t.best_val_acc, default=None)
+    return RunRecord(
+        run_id=uuid.uuid4().hex,
+        benchmark=problem.name,
+        strategy=strategy.name,
+        seed=seed,
+        budget={**budget.to_dict(), "gpus_per_trial_resolved": gpus},
+        started_at=started_at,
+        wallclock_s=wallclock_s,
+        best_val_acc=best.best_val_acc if best else None,
+        best_config=best.config if best else None,
+        best_trial_id=best.trial_id if best else None,
+        epochs_used=epochs_used,
+        epochs_full=epochs_full,
+        compute_saved=1.0 - epochs_used / epochs_full if epochs_full else 0.0,
+        train_s=train_s,
+        overhead_s_per_trial=max(0.0, wallclock_s * slots - train_s) / max(len(trials), 1),
+        trials=tuple(trials),
+        provenance=provenance.collect(
+            seed=seed,
+            budget=budget.to_dict(),
+            ray_address=address,
+            deterministic=budget.max_concurrent_trials == 1,
+            grace_epochs=problem.grace_epochs,
+            reduction_factor=problem.reduction_factor,
+        ),
+    )
+
+
+def _finite(x: Any) -> float | None:
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _error_text(trial) -> str:
+    try:
+        err = trial.get_error()
+    except Exception as exc:  # the error file is best effort; the state is what counts
+        return f"{type(exc).__name__} reading the trial's error: {exc}"
+    text = str(err) if err is not None else "unknown error"
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1][:500] if lines else text[:500]
+
+
+def _tune_callback_base():
+    from ray.tune import Callback
+
+    return Callback
+
+
+class _Recorder(_tune_callback_base()):
+    """Collects every result of every trial, and every trial's final state, on the driver."""
+
+    def __init__(self, progress: Callable[[str], None] | None, label: str, total: int | None) -> None:
+        self.t0 = time.perf_counter()
+        self._progress, self._label, self._total = progress, label, total
+        self._epochs: dict[str, list[EpochRecord]] = {}
+        self._trials: list = []
+        self._done = 0
+
+    def __getstate__(self):
+        # Ray pickles the tuner's state, callbacks included; the progress writer stays on the driver.
+        return {**self.__dict__, "_progress": None}
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        self._epochs.setdefault(trial.trial_id, []).append(
+            EpochRecord(
+                epoch=int(result["epoch"]),
+                val_acc=float(result[METRIC]),
+                val_loss=_finite(result.get("val_loss")),
+                train_loss=_finite(result.get("train_loss")),
+                epoch_s=float(result["epoch_s"]),
+                elapsed_s=time.perf_counter() - self.t0,
+            )
+        )
+
+    def on_trial_complete(self, iteration, trials, trial, **info):
+        self._tick(trial, "done")
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        self._tick(trial, "FAILED")
+
+    def _tick(self, trial, what: str) -> None:
+        self._done += 1
+        if self._progress:
+            epochs = self._epochs.get(trial.trial_id, [])
+            acc = max((e.val_acc for e in epochs), default=float("nan"))
+            of = f"/{self._total}" if self._total else ""
+            self._progress(
+                f"{self._label}: trial {self._done}{of} {what} after {len(epochs)} epochs, "
+                f"best val_acc {acc:.3f}, {time.perf_counter() - self.t0:.1f}s"
+            )
+
+    def on_experiment_end(self, trials, **info):
+        self._trials = list(trials)
+
+    def trial_records(self, budget: Budget, decode, wallclock_cut: bool) -> list[TrialRecord]:
+        out = []
+        for trial in self._trials:
+            epochs = tuple(self._epochs.get(trial.trial_id, ()))
+            state = trial.status
+            error = None
+            if state == "ERROR":
+                outcome, error = FAILED, _error_text(trial)
+            elif state == "TERMINATED":
+                outcome = COMPLETED if len(epochs) >= budget.max_epochs else STOPPED_EARLY
+            elif state == "PAUSED" and not wallclock_cut:
+                outcome = ABANDONED
+            else:
+                outcome = CUT_BY_WALLCLOCK
+            config = decode(trial.config) if decode else dict(trial.config)
+            out.append(TrialRecord(trial.trial_id, config, state, outcome, epochs, error))
+        return out
