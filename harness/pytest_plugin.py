@@ -93,6 +93,16 @@ def _check_gpu_request(budget: Budget, ray_address: str | None) -> None:
             raise ConfigError(f"budget: gpus_per_trial={budget.gpus_per_trial} but this machine has no GPU")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    """A ConfigError raised while importing a benchmark module is reported as its one line, no traceback."""
+    report = yield
+    crash = getattr(getattr(report.longrepr, "reprcrash", None), "message", "")
+    if report.failed and crash.startswith("harness.errors.ConfigError:"):
+        report.longrepr = crash.replace("harness.errors.", "", 1)
+    return report
+
+
 def pytest_generate_tests(metafunc):
     if "tuning_case" not in metafunc.fixturenames:
         return

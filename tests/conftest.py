@@ -1,0 +1,33 @@
+"""Shared fixtures: a tiny real problem (digits, small MLP) that every strategy can run in seconds."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness import Budget, Choice, IntRange, LogUniform, Problem, SearchSpace
+from harness.models import mlp
+
+from datasets import digits
+
+pytest_plugins = ["pytester"]
+
+TINY_SPACE = SearchSpace(
+    params={"lr": LogUniform(3e-3, 3e-2), "units": IntRange(16, 64), "batch_size": Choice([32, 64])},
+    grid={"lr": (3e-3, 1e-2, 3e-2), "units": (32, 64), "batch_size": (64,)},
+)
+TINY_BUDGET = Budget(max_epochs=3, num_trials=6, max_concurrent_trials=1, cpus_per_trial=1)
+
+
+def tiny_problem(**changes) -> Problem:
+    fields = dict(
+        name="tiny", load_data=digits.load, build_model=mlp, space=TINY_SPACE, budget=TINY_BUDGET, n_classes=10
+    )
+    return Problem(**{**fields, **changes})
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """One local Ray (loopback, no dashboard) for the whole test session; shut down by the plugin."""
+    from harness.ray_session import ensure_ray
+
+    return ensure_ray()

@@ -1,0 +1,68 @@
+"""Budget accounting: outcomes of every final state, compute saved, and the soundness checks."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from harness import Budget
+from harness.checks import run_problems
+from harness.records import ABANDONED, COMPLETED, CUT_BY_WALLCLOCK, FAILED, STOPPED_EARLY, EpochRecord
+from harness.runner import _record, _Recorder, resolve_gpus
+
+from tests.conftest import tiny_problem
+
+
+def fake_trial(trial_id, status):
+    return SimpleNamespace(trial_id=trial_id, status=status, config={"lr": 0.01}, get_error=lambda: "boom\nValueError: x")
+
+
+def recorder_with(epochs_by_trial, statuses):
+    rec = _Recorder(None, "t", None)
+    for trial_id, n in epochs_by_trial.items():
+        for e in range(1, n + 1):
+            rec.on_trial_result(0, [], fake_trial(trial_id, "RUNNING"), {"epoch": e, "val_acc": 0.5 + e / 10, "epoch_s": 0.1})
+    rec.on_experiment_end([fake_trial(t, s) for t, s in statuses.items()])
+    return rec
+
+
+def test_every_final_state_gets_an_outcome():
+    budget = Budget(max_epochs=3, num_trials=5)
+    rec = recorder_with({"a": 3, "b": 1, "c": 2, "d": 1}, {"a": "TERMINATED", "b": "TERMINATED", "c": "PAUSED", "d": "ERROR", "e": "PENDING"})
+    outcomes = {t.trial_id: t.outcome for t in rec.trial_records(budget, None, wallclock_cut=False)}
+    assert outcomes == {"a": COMPLETED, "b": STOPPED_EARLY, "c": ABANDONED, "d": FAILED, "e": CUT_BY_WALLCLOCK}
+    cut = {t.trial_id: t.outcome for t in rec.trial_records(budget, None, wallclock_cut=True)}
+    assert cut["c"] == CUT_BY_WALLCLOCK
+    failed = [t for t in rec.trial_records(budget, None, False) if t.outcome == FAILED][0]
+    assert failed.error == "ValueError: x"
+
+
+def test_compute_saved_matches_recorded_epochs():
+    problem = tiny_problem(budget=Budget(max_epochs=3, num_trials=4))
+    rec = recorder_with({"a": 3, "b": 1, "c": 1, "d": 3}, dict.fromkeys("abcd", "TERMINATED"))
+    trials = rec.trial_records(problem.budget, None, False)
+    record = _record(problem, SimpleNamespace(name="asha"), 0, problem.budget, "2026-01-01T00:00:00", 2.0, trials, 0.0, "local")
+    assert (record.epochs_used, record.epochs_full) == (8, 12)
+    assert record.compute_saved == 1 - 8 / 12
+    assert record.best_val_acc == 0.8 and record.best_trial_id in {"a", "d"}
+    assert record.overhead_s_per_trial == pytest.approx((2.0 - 0.8) / 4)
+    assert run_problems(record, 0.1, multi_fidelity=True) == []
+    problems = run_problems(record, 0.1, multi_fidelity=False)
+    assert any("FIFO" in p for p in problems)
+
+
+def test_soundness_flags_paused_trials_and_poor_accuracy():
+    problem = tiny_problem(budget=Budget(max_epochs=3, num_trials=2))
+    rec = recorder_with({"a": 1, "b": 1}, {"a": "PAUSED", "b": "TERMINATED"})
+    trials = rec.trial_records(problem.budget, None, False)
+    record = _record(problem, SimpleNamespace(name="hyperband"), 0, problem.budget, "2026", 1.0, trials, 0.0, "local")
+    problems = " ".join(run_problems(record, 0.5, multi_fidelity=True))  # best 0.6 < 0.75
+    assert "ended PAUSED" in problems and "not well above chance" in problems
+
+
+def test_gpu_share_is_automatic_and_refused_without_a_gpu():
+    from harness import ConfigError
+
+    assert resolve_gpus(Budget(max_epochs=1, num_trials=1, max_concurrent_trials=2), gpus_available=1) == 0.5
+    assert resolve_gpus(Budget(max_epochs=1, num_trials=1), gpus_available=0) == 0.0
+    with pytest.raises(ConfigError, match="no GPU"):
+        resolve_gpus(Budget(max_epochs=1, num_trials=1, gpus_per_trial=0.5), gpus_available=0)

@@ -1,0 +1,73 @@
+"""Every registered strategy runs through Ray Tune on a tiny real budget and yields a sound record."""
+
+from __future__ import annotations
+
+import pytest
+
+import strategies
+from harness import Choice, SearchSpace, runner
+from harness.checks import run_problems
+from harness.records import COMPLETED, FAILED
+
+from tests.conftest import tiny_problem
+
+
+@pytest.mark.parametrize("name", strategies.names())
+def test_strategy_runs_end_to_end(name, ray_local):
+    problem = tiny_problem()
+    strategy = strategies.get(name)
+    record = runner.run(problem, strategy, seed=0)
+
+    expected_trials = problem.space.grid_size if strategy.grid_only else problem.budget.num_trials
+    assert record.trials_started == expected_trials
+    assert run_problems(record, problem.chance_accuracy, strategy.multi_fidelity) == []
+    assert record.epochs_full == expected_trials * problem.budget.max_epochs
+    for trial in record.trials:
+        assert [e.epoch for e in trial.epochs] == list(range(1, trial.epochs_used + 1))
+        assert all(e.epoch_s > 0 and 0 <= e.val_acc <= 1 for e in trial.epochs)
+        assert set(problem.space.params) <= set(trial.config)
+        assert all(problem.space.params[k].contains(trial.config[k]) for k in problem.space.params)
+    assert record.provenance["seed"] == 0 and record.provenance["versions"]["ray"]
+
+
+@pytest.mark.parametrize("name", ["random", "asha", "bayes"])
+def test_same_seed_same_run(name, ray_local):
+    problem = tiny_problem()
+    first, second = (runner.run(problem, strategies.get(name), seed=3) for _ in range(2))
+    assert [t.config for t in first.trials] == [t.config for t in second.trials]
+    assert [[e.val_acc for e in t.epochs] for t in first.trials] == [[e.val_acc for e in t.epochs] for t in second.trials]
+    other = runner.run(problem, strategies.get(name), seed=4)
+    assert [t.config for t in other.trials] != [t.config for t in first.trials]
+
+
+def poisoned_mlp(config, input_shape, n_classes):
+    """An MLP whose loss is NaN when ``poison`` is set: a trial that must be recorded as failed."""
+    from harness.models import mlp
+
+    model = mlp(config, input_shape, n_classes)
+    if config["poison"]:
+        import torch
+
+        with torch.no_grad():
+            model[-1].bias.fill_(float("nan"))
+    return model
+
+
+def crashing_mlp(config, input_shape, n_classes):
+    if config["poison"]:
+        raise RuntimeError("model construction failed on purpose")
+    from harness.models import mlp
+
+    return mlp(config, input_shape, n_classes)
+
+
+@pytest.mark.parametrize("factory, message", [(poisoned_mlp, "loss is nan"), (crashing_mlp, "on purpose")])
+def test_a_failing_trial_is_recorded_and_the_run_goes_on(factory, message, ray_local):
+    space = SearchSpace({"poison": Choice([0, 1]), "lr": Choice([0.01])}, {"poison": (1, 0), "lr": (0.01,)})
+    problem = tiny_problem(space=space, build_model=factory)
+    record = runner.run(problem, strategies.get("grid"), seed=0)
+    by_poison = {t.config["poison"]: t for t in record.trials}
+    assert by_poison[1].outcome == FAILED and by_poison[1].final_state == "ERROR"
+    assert message in by_poison[1].error.lower() if message == "loss is nan" else message in by_poison[1].error
+    assert by_poison[0].outcome == COMPLETED and by_poison[0].epochs_used == problem.budget.max_epochs
+    assert record.best_config["poison"] == 0 and record.best_val_acc > 0.5

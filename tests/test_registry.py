@@ -1,0 +1,60 @@
+import dataclasses
+
+import pytest
+
+import strategies
+from harness import Budget, Choice, ConfigError, SearchSpace
+from strategies import Strategy
+
+from tests.conftest import TINY_SPACE, tiny_problem
+
+EXPECTED = {
+    "grid", "random", "bayes", "hyperband", "hyperopt", "bohb", "asha", "hyperopt-asha", "optuna-gp", "optuna-tpe",
+}
+
+
+def test_every_strategy_of_the_mission_is_registered():
+    assert set(strategies.names()) == EXPECTED
+
+
+def test_duplicates_are_refused_and_unknown_names_listed():
+    clash = dataclasses.replace(strategies.get("asha"))
+    with pytest.raises(ConfigError, match="registered twice"):
+        strategies.register(clash)
+    with pytest.raises(ConfigError, match="unknown strategy 'nope'.*asha"):
+        strategies.get("nope")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_setup_builds_ray_objects_for_the_budget(name):
+    problem = tiny_problem()
+    setup = strategies.get(name).setup(problem, problem.budget, seed=0)
+    if name == "grid":
+        assert setup.num_samples == 1 and set(setup.param_space) == set(TINY_SPACE.params)
+    else:
+        assert setup.num_samples == problem.budget.num_trials
+    assert (setup.scheduler is not None) == strategies.get(name).multi_fidelity
+    assert (setup.decode is not None) == (name == "bayes")
+
+
+def test_bayes_refuses_a_pure_grid():
+    grid_only = SearchSpace({"a": Choice([1, 2]), "b": Choice([3, 4])}, {"a": (1, 2), "b": (3, 4)})
+    with pytest.raises(ConfigError, match="bayes.*only categorical"):
+        strategies.get("bayes").check(tiny_problem(space=grid_only), Budget(max_epochs=3, num_trials=4))
+
+
+def test_grid_refuses_more_points_than_trials_and_a_missing_grid():
+    problem = tiny_problem()
+    with pytest.raises(ConfigError, match="6 points but the budget allows 4"):
+        strategies.get("grid").check(problem, Budget(max_epochs=3, num_trials=4))
+    no_grid = tiny_problem(space=SearchSpace(dict(TINY_SPACE.params)))
+    with pytest.raises(ConfigError, match="no grid form"):
+        strategies.get("grid").check(no_grid, no_grid.budget)
+
+
+def test_a_new_strategy_is_one_registration():
+    extra = Strategy("test-only", "for this test", build=lambda p, b, s: None)
+    try:
+        assert strategies.register(extra) is extra and "test-only" in strategies.names()
+    finally:
+        strategies._REGISTRY.pop("test-only")
