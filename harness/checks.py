@@ -12,6 +12,24 @@ def well_above_chance(chance: float) -> float:
     return chance + (1.0 - chance) / 2
 
 
+def observed_concurrency(record: RunRecord) -> int:
+    """The most trials that were training at once, from the traces (driver clock).
+
+    Each epoch is active from its start (the result's arrival minus ``epoch_s``) to its arrival.
+    A trial that takes over a slot (or resumes after a pause) cannot start before the driver has
+    handled the previous result on that slot, so sequential epochs never appear to overlap.
+    """
+    events = []
+    for t in record.trials:
+        for e in t.epochs:
+            events += [(e.elapsed_s - e.epoch_s, 1), (e.elapsed_s, -1)]
+    active = peak = 0
+    for _, step in sorted(events, key=lambda e: (e[0], e[1])):  # an end before a start at the same instant
+        active += step
+        peak = max(peak, active)
+    return peak
+
+
 def run_problems(record: RunRecord, chance: float, multi_fidelity: bool) -> list[str]:
     problems = []
     for t in record.trials:
@@ -25,6 +43,9 @@ def run_problems(record: RunRecord, chance: float, multi_fidelity: bool) -> list
         problems.append("epochs_used does not match the recorded traces")
     if record.epochs_full and abs(record.compute_saved - (1 - record.epochs_used / record.epochs_full)) > 1e-12:
         problems.append("compute_saved does not match epochs_used / epochs_full")
+    concurrency = observed_concurrency(record)
+    if concurrency > record.budget["max_concurrent_trials"]:
+        problems.append(f"{concurrency} trials ran at once; the budget allows {record.budget['max_concurrent_trials']}")
     bar = well_above_chance(chance)
     if record.best_val_acc is None or record.best_val_acc < bar:
         problems.append(f"best val_acc {record.best_val_acc} is not well above chance ({chance:.3f}; needs {bar:.3f})")

@@ -76,6 +76,7 @@ def pytest_configure(config):
     except ConfigError as exc:
         raise _usage_error(exc) from None
     config._tuning_records = []
+    config._tuning_config_errors = []
 
 
 def case_budget(problem: Problem, overrides: dict[str, str]) -> Problem:
@@ -100,7 +101,15 @@ def pytest_make_collect_report(collector):
     crash = getattr(getattr(report.longrepr, "reprcrash", None), "message", "")
     if report.failed and crash.startswith("harness.errors.ConfigError:"):
         report.longrepr = crash.replace("harness.errors.", "", 1)
+        collector.config._tuning_config_errors.append(f"{collector.nodeid}: {report.longrepr}")
     return report
+
+
+def pytest_collection_finish(session):
+    # Bad benchmark input ends the session as a usage error (exit 4), before anything trains.
+    errors = getattr(session.config, "_tuning_config_errors", [])
+    if errors:
+        raise pytest.UsageError(*errors)
 
 
 def pytest_generate_tests(metafunc):
@@ -126,7 +135,7 @@ def pytest_generate_tests(metafunc):
             strategy.check(problem, problem.budget)
             cases += [TuningCase(problem, strategy, seed) for seed in range(config.getoption("--seeds"))]
     except ConfigError as exc:
-        raise _usage_error(exc) from None
+        raise ConfigError(str(exc)) from None  # reported as one line, then as a usage error
     metafunc.parametrize("tuning_case", cases, ids=[c.id for c in cases])
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from harness.errors import ConfigError
 from harness.provenance import ROOT
 
 # Set before Ray is imported: loopback-only clusters, no usage reporting, no per-trial logger files.
@@ -14,6 +15,12 @@ _ENV = {
     "RAY_AIR_NEW_OUTPUT": "0",
     "RAY_DEDUP_LOGS": "0",
 }
+
+
+# A custom resource of which the cluster has exactly one: a trial asks for 1/max_concurrent_trials
+# of it, so at most that many trials train at once whatever the CPUs, and for every strategy alike
+# (Ray's own max_concurrent_trials reaches only Searchers, and would starve Hyperband's brackets).
+SLOT = "tuning_slot"
 
 
 def _with_root_on_path() -> str:
@@ -38,11 +45,19 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
             runtime_env={"working_dir": str(ROOT), "excludes": [".git", ".venv", "results", ".benchmarks"]},
             log_to_driver=False,
         )
+        if ray.cluster_resources().get(SLOT) != 1:
+            found = ray.cluster_resources().get(SLOT)
+            ray.shutdown()
+            raise ConfigError(
+                f"the Ray cluster at {address} offers {SLOT}={found}; start its head with "
+                f"ray start --head --resources='{{\"{SLOT}\": 1}}' so that trial concurrency can be capped"
+            )
     else:
         ray.init(
             _node_ip_address="127.0.0.1",
             include_dashboard=False,
             num_cpus=num_cpus,
+            resources={SLOT: 1},
             log_to_driver=False,
             configure_logging=True,
             logging_level="ERROR",

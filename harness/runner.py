@@ -23,7 +23,7 @@ from harness.records import (
     RunRecord,
     TrialRecord,
 )
-from harness.ray_session import cluster_gpus, ensure_ray
+from harness.ray_session import SLOT, cluster_gpus, ensure_ray
 
 
 def resolve_gpus(budget: Budget, gpus_available: float) -> float:
@@ -33,6 +33,17 @@ def resolve_gpus(budget: Budget, gpus_available: float) -> float:
     if budget.gpus_per_trial > 0 and gpus_available <= 0:
         raise ConfigError(f"budget: gpus_per_trial={budget.gpus_per_trial} but no GPU is available")
     return budget.gpus_per_trial
+
+
+def slot_share(budget: Budget) -> float:
+    """A trial's share of the one ``tuning_slot``, rounded down to Ray's 1e-4 resource precision."""
+    return math.floor(10_000 / budget.max_concurrent_trials) / 10_000
+
+
+def _is_searcher(search_alg) -> bool:
+    from ray.tune.search import Searcher
+
+    return isinstance(search_alg, Searcher)
 
 
 def run(
@@ -62,7 +73,7 @@ def run(
             seed=seed,
             torch_threads=max(1, int(budget.cpus_per_trial)),
         ),
-        {"cpu": budget.cpus_per_trial, "gpu": gpus},
+        {"cpu": budget.cpus_per_trial, "gpu": gpus, SLOT: slot_share(budget)},
     )
     recorder = _Recorder(progress, label=f"{problem.name}-{strategy.name}-seed{seed}", total=budget.num_trials)
     started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
@@ -76,7 +87,8 @@ def run(
                 search_alg=setup.search_alg,
                 scheduler=setup.scheduler,
                 num_samples=setup.num_samples,
-                max_concurrent_trials=budget.max_concurrent_trials,
+                # Searchers also get Ray's limiter, so that they wait for results before proposing more.
+                max_concurrent_trials=budget.max_concurrent_trials if _is_searcher(setup.search_alg) else None,
                 reuse_actors=True,  # trial start-up otherwise dominates small trials
                 time_budget_s=budget.wallclock_s,
             ),
@@ -136,6 +148,17 @@ def _finite(x: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return x if math.isfinite(x) else None
+
+
+def _plain(value: Any) -> Any:
+    """Configs as plain JSON values: searchers (BOHB, BayesOpt) hand out numpy scalars."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    return value
 
 
 def _error_text(trial) -> str:
@@ -214,6 +237,6 @@ class _Recorder(_tune_callback_base()):
                 outcome = ABANDONED
             else:
                 outcome = CUT_BY_WALLCLOCK
-            config = decode(trial.config) if decode else dict(trial.config)
+            config = _plain(decode(trial.config) if decode else dict(trial.config))
             out.append(TrialRecord(trial.trial_id, config, state, outcome, epochs, error))
         return out

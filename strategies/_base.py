@@ -72,8 +72,12 @@ def num_samples(budget: "Budget") -> int:
     return budget.num_trials if budget.num_trials is not None else -1
 
 
-def random_search(problem: "Problem", seed: int):
-    """Ray's own random sampling, seeded: the searcher of random, Hyperband and ASHA."""
+def variant_generator(seed: int):
+    """Ray's own random/grid sampling, seeded: the searcher of grid, random, Hyperband and ASHA.
+
+    It creates every trial up front (PENDING), which synchronous Hyperband needs to fill its
+    brackets; the runner's ``tuning_slot`` resource, not this generator, caps how many run at once.
+    """
     from ray.tune.search import BasicVariantGenerator
 
     return BasicVariantGenerator(random_state=seed)

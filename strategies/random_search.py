@@ -1,10 +1,10 @@
 """Random search: Ray's BasicVariantGenerator, seeded, FIFO."""
 
-from strategies._base import Strategy, TuneSetup, num_samples, random_search
+from strategies._base import Strategy, TuneSetup, num_samples, variant_generator
 
 
 def build(problem, budget, seed):
-    return TuneSetup(problem.space.to_tune(), random_search(problem, seed), None, num_samples(budget))
+    return TuneSetup(problem.space.to_tune(), variant_generator(seed), None, num_samples(budget))
 
 
 STRATEGY = Strategy("random", "seeded random sampling, FIFO", build)

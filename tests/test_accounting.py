@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from harness import Budget
-from harness.checks import run_problems
+from harness.checks import observed_concurrency, run_problems
 from harness.records import ABANDONED, COMPLETED, CUT_BY_WALLCLOCK, FAILED, STOPPED_EARLY, EpochRecord
 from harness.runner import _record, _Recorder, resolve_gpus
 
@@ -17,10 +17,16 @@ def fake_trial(trial_id, status):
 
 
 def recorder_with(epochs_by_trial, statuses):
+    """A recorder fed results one trial after another, each epoch 0.1 s later on the driver's clock."""
     rec = _Recorder(None, "t", None)
-    for trial_id, n in epochs_by_trial.items():
-        for e in range(1, n + 1):
-            rec.on_trial_result(0, [], fake_trial(trial_id, "RUNNING"), {"epoch": e, "val_acc": 0.5 + e / 10, "epoch_s": 0.1})
+    rec.t0 = 0.0
+    clock = iter(0.1 * i for i in range(1, 1000))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("harness.runner.time.perf_counter", lambda: next(clock))
+        for trial_id, n in epochs_by_trial.items():
+            for e in range(1, n + 1):
+                result = {"epoch": e, "val_acc": 0.5 + e / 10, "epoch_s": 0.1}
+                rec.on_trial_result(0, [], fake_trial(trial_id, "RUNNING"), result)
     rec.on_experiment_end([fake_trial(t, s) for t, s in statuses.items()])
     return rec
 
@@ -66,3 +72,18 @@ def test_gpu_share_is_automatic_and_refused_without_a_gpu():
     assert resolve_gpus(Budget(max_epochs=1, num_trials=1), gpus_available=0) == 0.0
     with pytest.raises(ConfigError, match="no GPU"):
         resolve_gpus(Budget(max_epochs=1, num_trials=1, gpus_per_trial=0.5), gpus_available=0)
+
+
+def test_observed_concurrency_from_traces():
+    from dataclasses import replace
+
+    problem = tiny_problem(budget=Budget(max_epochs=3, num_trials=2))
+    rec = recorder_with({"a": 2, "b": 2}, {"a": "TERMINATED", "b": "TERMINATED"})
+    a, b = rec.trial_records(problem.budget, None, False)
+    ep = lambda t0: (EpochRecord(1, 0.8, 0.1, 0.1, 0.5, t0 + 0.5), EpochRecord(2, 0.9, 0.1, 0.1, 0.5, t0 + 1.0))
+    sequential = [replace(a, epochs=ep(0.0)), replace(b, epochs=ep(1.0))]
+    overlapping = [replace(a, epochs=ep(0.0)), replace(b, epochs=ep(0.6))]
+    for trials, expected in ((sequential, 1), (overlapping, 2)):
+        record = _record(problem, SimpleNamespace(name="random"), 0, problem.budget, "2026", 2.0, trials, 0.0, "local")
+        assert observed_concurrency(record) == expected
+    assert any("2 trials ran at once" in p for p in run_problems(record, 0.1, multi_fidelity=False))

@@ -83,8 +83,8 @@ def test_an_empty_search_space_is_a_one_line_collection_error(session, pytester)
         "PROBLEM = tiny_problem()", "from harness import SearchSpace\nPROBLEM = tiny_problem(space=SearchSpace({}))"
     )
     result = session(module=module)
-    assert result.ret == pytest.ExitCode.INTERRUPTED
-    result.stdout.fnmatch_lines(["*ConfigError: search space: empty (no parameters)*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "test_tiny.py: ConfigError: search space: empty (no parameters)" in _error_line(result)
     assert "Traceback" not in result.stdout.str()
     assert not (pytester.path / "results").exists()
 

@@ -6,17 +6,20 @@ import pytest
 
 import strategies
 from harness import Choice, SearchSpace, runner
-from harness.checks import run_problems
+from harness.checks import observed_concurrency, run_problems
 from harness.records import COMPLETED, FAILED
+from harness.store import ResultStore
 
 from tests.conftest import tiny_problem
 
 
 @pytest.mark.parametrize("name", strategies.names())
-def test_strategy_runs_end_to_end(name, ray_local):
+def test_strategy_runs_end_to_end(name, ray_local, tmp_path):
     problem = tiny_problem()
     strategy = strategies.get(name)
     record = runner.run(problem, strategy, seed=0)
+    assert ResultStore(tmp_path).load_runs() == [] and ResultStore(tmp_path).save(record).exists()
+    assert ResultStore(tmp_path).load_runs() == [record]  # the record survives its JSON form intact
 
     expected_trials = problem.space.grid_size if strategy.grid_only else problem.budget.num_trials
     assert record.trials_started == expected_trials
@@ -27,6 +30,7 @@ def test_strategy_runs_end_to_end(name, ray_local):
         assert all(e.epoch_s > 0 and 0 <= e.val_acc <= 1 for e in trial.epochs)
         assert set(problem.space.params) <= set(trial.config)
         assert all(problem.space.params[k].contains(trial.config[k]) for k in problem.space.params)
+    assert observed_concurrency(record) == 1
     assert record.provenance["seed"] == 0 and record.provenance["versions"]["ray"]
 
 
