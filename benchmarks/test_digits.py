@@ -20,7 +20,7 @@ SPACE = SearchSpace(
         "conv_layers": IntRange(1, 2),
         "units": Choice([32, 64, 128]),  # hidden units of the fully-connected layer
         "dropout": Uniform(0.0, 0.5),
-        "batch_size": Choice([16, 32, 64]),
+        "batch_size": Choice([32, 64, 128]),
     },
     grid={
         "lr": (3e-4, 3e-3, 3e-2),

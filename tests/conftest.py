@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from harness import Budget, Choice, IntRange, LogUniform, Problem, SearchSpace
@@ -31,3 +34,33 @@ def ray_local():
     from harness.ray_session import ensure_ray
 
     return ensure_ray()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+GOOD_BENCHMARK = """
+from tests.conftest import tiny_problem
+PROBLEM = tiny_problem()
+
+def test_tiny(tuning_case, tuning_run):
+    assert tuning_run(tuning_case).best_val_acc > 0.5
+"""
+
+
+@pytest.fixture
+def session(pytester, monkeypatch):
+    """A copy of the project's plugin setup in pytester's folder, with a tiny benchmark module."""
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    shutil.copy(ROOT / "conftest.py", pytester.path / "conftest.py")
+    pytester.makepyfile(test_tiny=GOOD_BENCHMARK)
+
+    def run(*args, module: str | None = None):
+        if module is not None:
+            pytester.makepyfile(test_tiny=module)
+        return pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", f"--rootdir={pytester.path}", "--results-dir", str(pytester.path / "results"), *args
+        )
+
+    return run
+
+

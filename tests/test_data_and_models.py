@@ -1,0 +1,38 @@
+import pytest
+import torch
+
+from harness.models import cnn, mlp
+
+from datasets import digits
+from datasets.splits import split_indices
+
+
+def test_digits_splits_are_seeded_disjoint_and_complete():
+    a, b, c = digits.load(0), digits.load(0), digits.load(1)
+    assert torch.equal(a.y_valid, b.y_valid) and not torch.equal(a.y_valid, c.y_valid)
+    assert len(a.y_train) + len(a.y_valid) + len(a.y_test) == 1797
+    assert a.input_shape == (1, 8, 8) and a.n_classes == 10
+    assert 0.0 <= float(a.x_train.min()) and float(a.x_train.max()) <= 1.0
+    train, valid, test = split_indices(100, 3, 0.2, 0.1)
+    assert len(set(train) | set(valid) | set(test)) == 100 and (len(valid), len(test)) == (20, 10)
+    with pytest.raises(ValueError, match="training part"):
+        split_indices(100, 3, 0.6, 0.5)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},
+        {"conv_layers": 4, "filters": 4, "batchnorm": True, "fc_layers": 2, "units": 16},
+        {"conv_layers": 2, "kernel_size": 2, "padding": 0, "dropout": 0.3},
+    ],
+)
+def test_cnn_builds_for_the_space_and_classifies(config):
+    model = cnn(config, (1, 8, 8), 10)
+    assert model(torch.zeros(5, 1, 8, 8)).shape == (5, 10)
+    assert mlp({"units": 8}, (1, 8, 8), 3)(torch.zeros(2, 1, 8, 8)).shape == (2, 3)
+
+
+def test_cnn_refuses_a_depth_that_consumes_the_image():
+    with pytest.raises(ValueError, match="shrink"):
+        cnn({"conv_layers": 4, "kernel_size": 3, "padding": 0}, (1, 8, 8), 10)

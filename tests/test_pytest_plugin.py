@@ -1,0 +1,30 @@
+"""A whole benchmark session through pytest: records, pytest-benchmark JSON, and the comparison table."""
+
+import json
+
+
+def test_a_session_writes_records_benchmark_json_and_the_table(session, pytester):
+    result = session("--strategies", "random,asha", "--seeds", "2", "--benchmark-json", "bench.json", "-p", "no:randomly")
+    result.assert_outcomes(passed=4)
+    out = result.stdout.str()
+    assert "tuning comparison: tiny (mean ± sd over seeds)" in out
+    assert "tiny-asha-seed1: trial 6/6" in out  # the per-trial progress display
+
+    results = pytester.path / "results" / "tiny"
+    runs = sorted(p.relative_to(results).parts[1:] for p in results.glob("runs/*/*.json"))
+    assert [r[0] for r in runs] == ["asha", "asha", "random", "random"]
+    table = (results / "comparison.md").read_text()
+    assert "| tiny | asha | 2 |" in table and "| tiny | random | 2 | " in table
+    assert (results / "comparison.csv").read_text().count("\n") == 3
+
+    bench = json.loads((pytester.path / "bench.json").read_text())
+    names = sorted(b["name"] for b in bench["benchmarks"])
+    assert names == [f"test_tiny[tiny-{s}-seed{n}]" for s in ("asha", "random") for n in (0, 1)]
+    info = bench["benchmarks"][0]["extra_info"]
+    assert {"best_val_acc", "compute_saved", "epochs_used", "record"} <= set(info)
+
+
+def test_a_second_session_keeps_the_first_sessions_runs(session, pytester):
+    for _ in range(2):
+        session("--strategies", "random", "--seeds", "1").assert_outcomes(passed=1)
+    assert len(list((pytester.path / "results" / "tiny" / "runs" / "random").glob("*.json"))) == 2
