@@ -41,6 +41,9 @@ def pytest_addoption(parser):
     group.addoption("--strategies", default=None, help="comma-separated strategy names to run (default: all)")
     group.addoption("--datasets", default=None, help="comma-separated data set names to run (default: all)")
     group.addoption("--results-dir", default="results", help="where run records and tables go (default results/)")
+    group.addoption("--reference", default="random", help="strategy the others are tested against (default random)")
+    group.addoption("--target-fraction", type=float, default=0.98,
+                    help="time-to-target threshold as a fraction of the best accuracy reached (default 0.98)")
     group.addoption("--ray-address", default=None, help="an existing Ray cluster (ray start) instead of a local one")
 
 
@@ -176,16 +179,24 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not records:
         return
     from harness import compare
+    from harness.analysis import analyse
+    from harness.report import short_table, write_report
     from harness.store import ResultStore
 
-    store = ResultStore(config.getoption("--results-dir"))
+    root = config.getoption("--results-dir")
+    store = ResultStore(root)
     for benchmark in sorted({r.benchmark for r in records}):
         table = compare.rows([r for r in records if r.benchmark == benchmark])
-        md = store.write_table(benchmark, "comparison.md", compare.to_markdown(table))
+        store.write_table(benchmark, "comparison.md", compare.to_markdown(table))
         store.write_table(benchmark, "comparison.csv", compare.to_csv(table))
-        terminalreporter.write_sep("=", f"tuning comparison: {benchmark} (mean ± sd over seeds)")
-        terminalreporter.write(compare.to_text(table))
-        terminalreporter.write_line(f"written: {md} and comparison.csv; run records under {md.parent / 'runs'}")
+    analysis = analyse(records, config.getoption("--reference"), config.getoption("--target-fraction"))
+    written = write_report(analysis, root)
+    terminalreporter.write_sep("=", "tuning comparison (mean ± sd over seeds; this session's runs)")
+    terminalreporter.write(short_table(analysis))
+    terminalreporter.write_line(
+        f"written: {root}/report.md, report.html, summary.csv, {len(written) - 3} plots; "
+        f"per-benchmark comparison.md/.csv and run records under {root}/<benchmark>/"
+    )
 
 
 def pytest_sessionfinish(session, exitstatus):

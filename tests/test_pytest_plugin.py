@@ -7,7 +7,7 @@ def test_a_session_writes_records_benchmark_json_and_the_table(session, pytester
     result = session("--strategies", "random,asha", "--seeds", "2", "--benchmark-json", "bench.json", "-p", "no:randomly")
     result.assert_outcomes(passed=4)
     out = result.stdout.str()
-    assert "tuning comparison: tiny (mean ± sd over seeds)" in out
+    assert "tuning comparison (mean ± sd over seeds" in out and "Friedman test needs at least 3 strategies" in out
     assert "tiny-asha-seed1: trial 6/6" in out  # the per-trial progress display
 
     results = pytester.path / "results" / "tiny"
@@ -16,6 +16,10 @@ def test_a_session_writes_records_benchmark_json_and_the_table(session, pytester
     table = (results / "comparison.md").read_text()
     assert "| tiny | asha | 2 |" in table and "| tiny | random | 2 | " in table
     assert (results / "comparison.csv").read_text().count("\n") == 3
+
+    report = pytester.path / "results"
+    assert {"report.md", "report.html", "summary.csv"} <= {p.name for p in report.iterdir()}
+    assert len(list((report / "plots").glob("*.png"))) == 3  # no CD diagram with two strategies
 
     bench = json.loads((pytester.path / "bench.json").read_text())
     names = sorted(b["name"] for b in bench["benchmarks"])

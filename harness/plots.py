@@ -1,0 +1,154 @@
+"""The report's plots (matplotlib, PNG). Every plot gives a strategy the same colour."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from harness import curves
+from harness.analysis import Analysis
+from harness.records import RunRecord
+
+
+def colours(names: list[str]) -> dict[str, tuple]:
+    """A fixed colour per strategy: the registry's order, so a strategy looks the same in every report."""
+    import matplotlib
+
+    import strategies
+
+    order = strategies.names() + sorted(set(names) - set(strategies.names()))
+    cmap = matplotlib.colormaps["tab10" if len(order) <= 10 else "tab20"]
+    return {name: cmap(i % cmap.N) for i, name in enumerate(order)}
+
+
+def _figure(width=7.0, height=4.2):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(width, height), dpi=110)
+
+
+def _save(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    plt.close(fig)
+    return path
+
+
+def _mean_band(grid, per_seed):
+    """Mean and 95% t-interval of the mean at each grid point, over the seeds that have a value."""
+    import numpy as np
+    from scipy import stats
+
+    values = np.array(per_seed, dtype=float)  # seeds x grid
+    n = np.sum(~np.isnan(values), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # grid points before any seed's first result
+        mean = np.nanmean(values, axis=0) if len(values) else np.full(len(grid), np.nan)
+        sd = np.nanstd(values, axis=0, ddof=1) if len(values) > 1 else np.zeros(len(grid))
+        half = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1)), 0.0)
+    return mean, mean - half, mean + half
+
+
+def _step_values(points: list[curves.Point], grid, attr: str):
+    import numpy as np
+
+    xs = [getattr(p, attr) for p in points]
+    ys = [p.best for p in points]
+    idx = np.searchsorted(xs, grid, side="right") - 1
+    return np.where(idx >= 0, np.array(ys + [np.nan])[idx], np.nan)
+
+
+def best_so_far_plot(analysis: Analysis, benchmark: str, attr: str, path: Path) -> Path:
+    """Best-so-far validation accuracy against wall-clock (attr='elapsed_s') or cumulative epochs."""
+    import numpy as np
+
+    runs = [r for r in analysis.runs if r.benchmark == benchmark and r.best_val_acc is not None]
+    palette = colours(sorted({r.strategy for r in runs}))
+    fig, ax = _figure()
+    x_max = max((getattr(p, attr) for r in runs for p in curves.best_so_far(r)), default=1.0)
+    grid = np.linspace(0, x_max, 300)
+    for name in sorted({r.strategy for r in runs}):
+        per_seed = [_step_values(curves.best_so_far(r), grid, attr) for r in runs if r.strategy == name]
+        mean, low, high = _mean_band(grid, per_seed)
+        ax.plot(grid, mean, color=palette[name], label=f"{name} ({len(per_seed)} seeds)", lw=1.6)
+        ax.fill_between(grid, low, high, color=palette[name], alpha=0.15, lw=0)
+    target = analysis.targets.get(benchmark)
+    if target:
+        ax.axhline(target, color="grey", ls=":", lw=1, label=f"target {target:.3f}")
+    ax.set_xlabel("wall-clock since the run started (s)" if attr == "elapsed_s" else "cumulative epochs trained (epochs)")
+    ax.set_ylabel("best validation accuracy so far (fraction)")
+    ax.set_title(f"{benchmark}: best-so-far accuracy, mean and 95% CI over seeds")
+    accs = [r.best_val_acc for r in runs]
+    if accs:
+        ax.set_ylim(max(0.0, min(accs) - 0.1), min(1.0, max(accs) + 0.01))
+    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def accuracy_vs_compute_plot(analysis: Analysis, benchmark: str, path: Path) -> Path:
+    """One point per run: epochs used against best accuracy."""
+    runs = [r for r in analysis.runs if r.benchmark == benchmark and r.best_val_acc is not None]
+    palette = colours(sorted({r.strategy for r in runs}))
+    fig, ax = _figure()
+    for name in sorted({r.strategy for r in runs}):
+        mine = [r for r in runs if r.strategy == name]
+        ax.scatter([r.epochs_used for r in mine], [r.best_val_acc for r in mine], color=palette[name], label=name, s=28, alpha=0.85)
+    ax.set_xlabel("compute used (epochs trained in the run)")
+    ax.set_ylabel("best validation accuracy (fraction)")
+    ax.set_title(f"{benchmark}: accuracy against compute, one point per run")
+    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def critical_difference_plot(analysis: Analysis, path: Path) -> Path | None:
+    """Demšar's critical-difference diagram: average ranks on an axis, the CD as a bar, and thick
+    lines joining strategies whose ranks lie within the CD of each other."""
+    om = analysis.omnibus
+    if om.cd is None or not om.avg_ranks:
+        return None
+    k = len(om.strategies)
+    order = sorted(zip(om.avg_ranks, om.strategies))
+    palette = colours(list(om.strategies))
+    fig, ax = _figure(7.5, 1.6 + 0.28 * k)
+    ax.set_xlim(k + 0.5, 0.5)  # rank 1 (best) on the right, as in Demšar (2006)
+    ax.set_ylim(-k - 1.5, 2.2)
+    ax.axhline(0, color="black", lw=1)
+    for r in range(1, k + 1):
+        ax.plot([r, r], [0, 0.15], color="black", lw=1)
+        ax.text(r, 0.35, str(r), ha="center", fontsize=8)
+    ax.plot([k + 0.4, k + 0.4 - om.cd], [1.5, 1.5], color="black", lw=2)
+    ax.text(k + 0.4 - om.cd / 2, 1.7, f"CD = {om.cd:.2f}", ha="center", fontsize=8)
+    for i, (rank, name) in enumerate(order):
+        y = -(i + 1)
+        ax.plot([rank, rank], [0, y], color=palette[name], lw=1)
+        ax.text(rank, y - 0.1, f" {name} ({rank:.2f})", fontsize=8, va="top", color=palette[name],
+                ha="left" if rank <= (k + 1) / 2 else "right")
+    # cliques: for each strategy, the furthest one within the CD; keep the maximal spans only
+    cliques: list[tuple[int, int]] = []
+    for i in range(len(order)):
+        j = max(m for m in range(i, len(order)) if order[m][0] - order[i][0] <= om.cd)
+        if j > i and (not cliques or j > cliques[-1][1]):
+            cliques.append((i, j))
+    for j, (a, b) in enumerate(cliques):
+        ax.plot([order[a][0] - 0.05, order[b][0] + 0.05], [-0.4 - 0.25 * j] * 2, color="black", lw=3, solid_capstyle="round")
+    ax.axis("off")
+    ax.set_title(f"average rank of best accuracy over {om.n_blocks} blocks (benchmark x seed); {om.statement.split(':')[0]}", fontsize=8)
+    return _save(fig, path)
+
+
+def all_plots(analysis: Analysis, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for bench in sorted(analysis.targets):
+        out.append(best_so_far_plot(analysis, bench, "elapsed_s", folder / f"{bench}-best-vs-wallclock.png"))
+        out.append(best_so_far_plot(analysis, bench, "epochs", folder / f"{bench}-best-vs-epochs.png"))
+        out.append(accuracy_vs_compute_plot(analysis, bench, folder / f"{bench}-accuracy-vs-compute.png"))
+    cd = critical_difference_plot(analysis, folder / "critical-difference.png")
+    return out + ([cd] if cd else [])

@@ -1,0 +1,199 @@
+"""The comparison report: report.md, a self-contained report.html, summary.csv and the plots.
+
+``python -m harness report <results dir>`` builds it from every stored run there; a benchmark
+session builds it from that session's runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+from pathlib import Path
+
+from harness import plots
+from harness.analysis import Analysis, StrategyStats, _seeds_needed
+from harness.stats import Summary
+from harness.store import write_atomic
+
+HEADERS = (
+    "benchmark", "strategy", "seeds", "best val acc (95% CI)", "wall-clock s (95% CI)", "compute saved",
+    "time to target s", "epochs to target", "AUC", "avg rank", "vs reference",
+)
+
+
+def _ci(s: Summary, fmt: str) -> str:
+    if s.mean is None:
+        return "n/a"
+    if s.ci_low is None:
+        return f"{s.mean:{fmt}} (1 seed)"
+    return f"{s.mean:{fmt}} [{s.ci_low:{fmt}}, {s.ci_high:{fmt}}]"
+
+
+def _versus(row: StrategyStats) -> str:
+    v = row.versus
+    if v is None:
+        return "n/a"
+    if v.p_holm is None:
+        return v.verdict
+    return f"{v.verdict} (Holm p={v.p_holm:.3g}, A12={v.a12:.2f})"
+
+
+def cells(row: StrategyStats) -> list[str]:
+    n = len(row.seeds)
+    reach = f" ({row.reached}/{n - row.failed_runs} reached)" if row.reached < n - row.failed_runs else ""
+    return [
+        row.benchmark,
+        row.strategy,
+        f"{n}" + (f" ({row.failed_runs} failed)" if row.failed_runs else ""),
+        _ci(row.best_val_acc, ".4f"),
+        _ci(row.wallclock_s, ".1f"),
+        _ci(row.compute_saved, ".3f"),
+        (_ci(row.ttt_s, ".1f") if row.reached else "not reached") + reach,
+        _ci(row.ttt_epochs, ".0f") if row.reached else "not reached",
+        _ci(row.auc, ".3f"),
+        f"{row.avg_rank:.2f}" if row.avg_rank is not None else "n/a",
+        _versus(row),
+    ]
+
+
+def _sorted_rows(analysis: Analysis) -> list[StrategyStats]:
+    return sorted(analysis.rows, key=lambda r: (r.benchmark, r.avg_rank if r.avg_rank is not None else 1e9, r.strategy))
+
+
+def _sd(s: Summary, fmt: str) -> str:
+    if s.mean is None:
+        return "n/a"
+    return f"{s.mean:{fmt}} ± {s.sd:{fmt}}" if s.sd is not None else f"{s.mean:{fmt}} (1 seed)"
+
+
+def short_table(analysis: Analysis) -> str:
+    """The terminal form: mean ± sd of accuracy, wall-clock and compute saved, rank and verdict."""
+    head = ["benchmark", "strategy", "seeds", "best val acc", "wall-clock (s)", "compute saved", "avg rank", "vs reference"]
+    body = [
+        [r.benchmark, r.strategy, cells(r)[2], _sd(r.best_val_acc, ".4f"), _sd(r.wallclock_s, ".1f"),
+         _sd(r.compute_saved, ".3f"), cells(r)[9], cells(r)[10]]
+        for r in _sorted_rows(analysis)
+    ]
+    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [head] + body]
+    return "\n".join(lines + [analysis.omnibus.statement]) + "\n"
+
+
+def markdown(analysis: Analysis, images: list[Path]) -> str:
+    out = ["# Tuning-strategy comparison", ""]
+    out += _settings(analysis)
+    out += ["## Comparison", "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    out += ["| " + " | ".join(cells(r)) + " |" for r in _sorted_rows(analysis)]
+    out += ["", f"**Omnibus:** {analysis.omnibus.statement}.", ""]
+    if analysis.notes:
+        out += ["## Notes", ""] + [f"- {n}" for n in analysis.notes] + [""]
+    out += ["## Plots", ""] + [f"![{p.stem}]({p.as_posix()})" for p in images] + [""]
+    out += ["## Provenance", ""] + [f"- {line}" for line in _provenance(analysis)] + [""]
+    return "\n".join(out)
+
+
+def _settings(analysis: Analysis) -> list[str]:
+    targets = ", ".join(f"{b}: {t:.4f}" for b, t in sorted(analysis.targets.items()))
+    budgets = sorted({f"{r.benchmark}: {_budget_text(r.budget)}" for r in analysis.runs})
+    clocks = {r.provenance.get("clock", "wall-clock") for r in analysis.runs}
+    return [
+        "## Settings",
+        "",
+        f"- runs: {len(analysis.runs)} (the newest run of each benchmark, strategy and seed)",
+        f"- reference for paired tests: `{analysis.reference}` (Wilcoxon signed-rank on best accuracy, paired by seed, Holm-corrected; effect size Vargha-Delaney A12)",
+        f"- significance level: {analysis.alpha}; CIs: 95% bootstrap (BCa) of the mean over seeds",
+        f"- with n paired seeds the exact two-sided signed-rank test cannot go below p = 2/2^n, so fewer than "
+        f"{_seeds_needed(analysis.alpha)} seeds are reported as too few rather than with a p-value",
+        f"- time to target: first time the best-so-far reaches the target ({analysis.target_fraction:g} x the best accuracy any strategy reached, unless set): {targets}",
+        "- AUC: area under best-so-far accuracy over cumulative epochs, divided by the budget's epochs (num_trials x max_epochs)",
+        f"- times are {', '.join(sorted(clocks))} seconds",
+        *[f"- budget {b}" for b in budgets],
+        "",
+    ]
+
+
+def _budget_text(budget: dict) -> str:
+    keys = ("max_epochs", "num_trials", "max_concurrent_trials", "cpus_per_trial", "gpus_per_trial_resolved", "wallclock_s")
+    return ", ".join(f"{k}={budget.get(k)}" for k in keys if k in budget)
+
+
+def _provenance(analysis: Analysis) -> list[str]:
+    lines = set()
+    for r in analysis.runs:
+        p = r.provenance
+        versions = ", ".join(f"{k} {v}" for k, v in sorted((p.get("versions") or {}).items()) if v)
+        lines.add(
+            f"commit {str(p.get('git_commit'))[:12]}{' (dirty)' if p.get('git_dirty') else ''}; device {p.get('device')}; "
+            f"python {p.get('python')}; {versions}"
+        )
+    return sorted(lines)
+
+
+def summary_csv(analysis: Analysis) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    metrics = ("best_val_acc", "wallclock_s", "compute_saved", "ttt_s", "ttt_epochs", "auc")
+    w.writerow(
+        ["benchmark", "strategy", "n_seeds", "failed_runs", "reached_target"]
+        + [f"{m}_{s}" for m in metrics for s in ("mean", "median", "ci_low", "ci_high")]
+        + ["avg_rank", "reference", "p_raw", "p_holm", "a12", "verdict"]
+    )
+    for r in _sorted_rows(analysis):
+        v = r.versus
+        w.writerow(
+            [r.benchmark, r.strategy, len(r.seeds), r.failed_runs, r.reached]
+            + [_num(getattr(getattr(r, m), f)) for m in metrics for f in ("mean", "median", "ci_low", "ci_high")]
+            + [_num(r.avg_rank), v.reference if v else "", _num(v.p_raw if v else None), _num(v.p_holm if v else None),
+               _num(v.a12 if v else None), v.verdict if v else ""]
+        )
+    return buf.getvalue()
+
+
+def _num(x) -> str:
+    return "" if x is None else f"{x:.6g}"
+
+
+def html_page(analysis: Analysis, images: list[Path]) -> str:
+    """One file that opens offline: inline CSS, plots embedded as data URIs, no external assets."""
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells(r)) + "</tr>" for r in _sorted_rows(analysis))
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADERS)
+    settings = "".join(f"<li>{html.escape(line[2:])}</li>" for line in _settings(analysis) if line.startswith("- "))
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in analysis.notes)
+    figures = "".join(
+        f'<figure><img alt="{html.escape(p.stem)}" src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}">'
+        f"<figcaption>{html.escape(p.stem)}</figcaption></figure>"
+        for p in images
+    )
+    prov = "".join(f"<li>{html.escape(line)}</li>" for line in _provenance(analysis))
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Tuning-strategy comparison</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
+table {{ border-collapse: collapse; font-size: 13px; }}
+th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; }}
+th {{ background: #f3f3f3; }} tr:nth-child(even) {{ background: #fafafa; }}
+figure {{ display: inline-block; margin: 1em; }} img {{ max-width: 760px; }}
+</style></head><body>
+<h1>Tuning-strategy comparison</h1>
+<h2>Comparison</h2><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>
+<p><strong>Omnibus:</strong> {html.escape(analysis.omnibus.statement)}.</p>
+<h2>Settings</h2><ul>{settings}</ul>
+{f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
+<h2>Plots</h2>{figures}
+<h2>Provenance</h2><ul>{prov}</ul>
+</body></html>
+"""
+
+
+def write_report(analysis: Analysis, folder: str | Path) -> dict[str, Path]:
+    """Write every report file into ``folder`` (atomically, replacing the previous report)."""
+    folder = Path(folder)
+    images = plots.all_plots(analysis, folder / "plots")
+    return {
+        "report.md": write_atomic(folder / "report.md", markdown(analysis, [Path("plots") / p.name for p in images]), overwrite=True),
+        "report.html": write_atomic(folder / "report.html", html_page(analysis, images), overwrite=True),
+        "summary.csv": write_atomic(folder / "summary.csv", summary_csv(analysis), overwrite=True),
+        **{f"plots/{p.name}": p for p in images},
+    }
