@@ -4,10 +4,14 @@ Heavy imports (ray, torch) stay inside the modules that need them, so that impor
 ``harness`` (and collecting the benchmarks) stays fast.
 """
 
-from harness.budget import Budget
-from harness.errors import ConfigError
-from harness.problem import Problem
-from harness.space import Choice, IntRange, LogUniform, SearchSpace, Uniform
+from harness.ray_session import prepare_environment
+
+prepare_environment()  # before anything imports Ray: loopback only, no usage reporting
+
+from harness.budget import Budget  # noqa: E402
+from harness.errors import ConfigError  # noqa: E402
+from harness.problem import Problem  # noqa: E402
+from harness.space import Choice, IntRange, LogUniform, SearchSpace, Uniform  # noqa: E402
 
 __all__ = [
     "Budget",

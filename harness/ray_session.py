@@ -29,11 +29,16 @@ def _with_root_on_path() -> str:
     return os.pathsep.join(dict.fromkeys(parts))
 
 
-def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
-    """Connect to ``address`` (an existing cluster) or start a local Ray on 127.0.0.1; returns the address used."""
+def prepare_environment() -> None:
+    """Set Ray's environment before Ray is imported (harness/__init__ calls this on import)."""
     for key, value in _ENV.items():
         os.environ.setdefault(key, value)
     os.environ["PYTHONPATH"] = _with_root_on_path()
+
+
+def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
+    """Connect to ``address`` (an existing cluster) or start a local Ray on 127.0.0.1; returns the address used."""
+    prepare_environment()
     import ray
 
     if ray.is_initialized():
@@ -53,6 +58,11 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
                 f"ray start --head --resources='{{\"{SLOT}\": 1}}' so that trial concurrency can be capped"
             )
     else:
+        from ray._private import ray_constants
+
+        # Ray reads RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER when it is imported; when something imported
+        # Ray before the harness could set it, its services would listen on every interface.
+        ray_constants.ENABLE_RAY_CLUSTER = False
         ray.init(
             _node_ip_address="127.0.0.1",
             include_dashboard=False,
@@ -62,6 +72,10 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
             configure_logging=True,
             logging_level="ERROR",
         )
+        outside = [n["NodeManagerAddress"] for n in ray.nodes() if n["NodeManagerAddress"] != "127.0.0.1"]
+        if outside:
+            ray.shutdown()
+            raise RuntimeError(f"the local Ray instance is not on loopback: nodes at {outside}")
     return ray.get_runtime_context().gcs_address
 
 
