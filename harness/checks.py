@@ -30,7 +30,8 @@ def observed_concurrency(record: RunRecord) -> int:
     return peak
 
 
-def run_problems(record: RunRecord, chance: float, multi_fidelity: bool) -> list[str]:
+def run_problems(record: RunRecord, chance: float, multi_fidelity: bool, bar: float | None = None) -> list[str]:
+    """Everything wrong with ``record``; ``bar`` is the accuracy to reach (default: well above chance)."""
     problems = []
     for t in record.trials:
         if t.outcome not in OUTCOMES:
@@ -46,7 +47,7 @@ def run_problems(record: RunRecord, chance: float, multi_fidelity: bool) -> list
     concurrency = observed_concurrency(record)
     if concurrency > record.budget["max_concurrent_trials"]:
         problems.append(f"{concurrency} trials ran at once; the budget allows {record.budget['max_concurrent_trials']}")
-    bar = well_above_chance(chance)
+    bar = well_above_chance(chance) if bar is None else bar
     if record.best_val_acc is None or record.best_val_acc < bar:
         problems.append(f"best val_acc {record.best_val_acc} is not well above chance ({chance:.3f}; needs {bar:.3f})")
     cut = record.count(CUT_BY_WALLCLOCK) + record.count(FAILED)
@@ -57,6 +58,7 @@ def run_problems(record: RunRecord, chance: float, multi_fidelity: bool) -> list
     return problems
 
 
-def assert_sound(record: RunRecord, chance: float, multi_fidelity: bool) -> None:
-    problems = run_problems(record, chance, multi_fidelity)
+def assert_sound(record: RunRecord, case) -> None:
+    """Assert a benchmark case's run is sound: terminal trials, honest accounting, a real accuracy."""
+    problems = run_problems(record, case.problem.chance_accuracy, case.strategy.multi_fidelity, case.accuracy_bar)
     assert not problems, f"{record.benchmark}-{record.strategy}-seed{record.seed}: " + "; ".join(problems)

@@ -21,11 +21,12 @@ class DataSplits:
     n_classes: int
     x_test: Any = None
     y_test: Any = None
+    augment: bool = False  # random crop + flip per batch, on the device (image data sets)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
         return tuple(self.x_train.shape[1:])
 
     def to(self, device: Any) -> DataSplits:
-        moved = {k: (v.to(device) if hasattr(v, "to") else v) for k, v in self.__dict__.items()}
+        moved = {k: (v.to(device) if hasattr(v, "to") and not isinstance(v, bool) else v) for k, v in self.__dict__.items()}
         return DataSplits(**moved)

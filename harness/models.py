@@ -65,3 +65,60 @@ def mlp(config: dict, input_shape: tuple, n_classes: int):
         features = units
     layers.append(nn.Linear(features, n_classes))
     return nn.Sequential(*layers)
+
+
+SEQ_DEFAULTS: dict[str, Any] = {
+    "model": "gru",  # "gru" or "conv1d"
+    "units": 64,  # GRU hidden size, or conv1d channels
+    "layers": 1,
+    "batchnorm": False,
+    "dropout": 0.0,
+}
+
+
+def sequence(config: dict, input_shape: tuple, n_classes: int):
+    """The gestures model: a GRU or a Conv1d stack over (channels + mask, steps) input.
+
+    The last input channel is the padding mask (1 real step, 0 padding): the GRU reads packed
+    sequences of the real lengths, the Conv1d stack averages over real steps only.
+    """
+    import torch
+    from torch import nn
+
+    c = {**SEQ_DEFAULTS, **{k: v for k, v in config.items() if k in SEQ_DEFAULTS}}
+    channels = input_shape[0] - 1
+    units, layers = int(c["units"]), int(c["layers"])
+
+    class Sequence(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.norm = nn.BatchNorm1d(channels) if c["batchnorm"] else nn.Identity()
+            if c["model"] == "gru":
+                self.body = nn.GRU(channels, units, num_layers=layers, batch_first=True,
+                                   dropout=float(c["dropout"]) if layers > 1 else 0.0)
+            elif c["model"] == "conv1d":
+                blocks, width = [], channels
+                for _ in range(layers):
+                    blocks += [nn.Conv1d(width, units, 3, padding=1)]
+                    blocks += [nn.BatchNorm1d(units)] if c["batchnorm"] else []
+                    blocks += [nn.ReLU()]
+                    width = units
+                self.body = nn.Sequential(*blocks)
+            else:
+                raise ValueError(f"sequence: unknown model {c['model']!r}; known: gru, conv1d")
+            self.head = nn.Sequential(nn.Dropout(float(c["dropout"])), nn.Linear(units, n_classes))
+
+        def forward(self, x):
+            values, mask = self.norm(x[:, :-1]), x[:, -1:]
+            lengths = mask.sum(dim=(1, 2)).clamp(min=1)
+            if c["model"] == "gru":
+                packed = nn.utils.rnn.pack_padded_sequence(
+                    values.transpose(1, 2), lengths.long().cpu(), batch_first=True, enforce_sorted=False
+                )
+                _, hidden = self.body(packed)
+                features = hidden[-1]
+            else:
+                features = (self.body(values) * mask).sum(dim=2) / lengths[:, None]
+            return self.head(features)
+
+    return Sequence()

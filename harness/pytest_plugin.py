@@ -25,6 +25,7 @@ class TuningCase:
     problem: Problem
     strategy: object  # strategies.Strategy
     seed: int
+    accuracy_bar: float | None = None  # None: halfway from chance to perfect (harness.checks)
 
     @property
     def id(self) -> str:
@@ -41,6 +42,8 @@ def pytest_addoption(parser):
     group.addoption("--strategies", default=None, help="comma-separated strategy names to run (default: all)")
     group.addoption("--datasets", default=None, help="comma-separated data set names to run (default: all)")
     group.addoption("--results-dir", default="results", help="where run records and tables go (default results/)")
+    group.addoption("--accuracy-bar", type=float, default=None,
+                    help="best accuracy a run must reach (default: halfway from chance to 1; 0 for smoke runs on toy data)")
     group.addoption("--reference", default="random", help="strategy the others are tested against (default random)")
     group.addoption("--target-fraction", type=float, default=0.98,
                     help="time-to-target threshold as a fraction of the best accuracy reached (default 0.98)")
@@ -130,16 +133,30 @@ def pytest_generate_tests(metafunc):
         names = list(getattr(metafunc.module, "STRATEGIES", strategies.names()))
         if config._tuning_strategies is not None:
             names = [n for n in names if n in config._tuning_strategies]
-        if config._tuning_datasets is not None and problem.name not in config._tuning_datasets:
+        if config._tuning_datasets is not None and problem.name.split("_")[0] not in config._tuning_datasets:
             names = []
         cases = []
         for name in names:
             strategy = strategies.get(name)
             strategy.check(problem, problem.budget)
-            cases += [TuningCase(problem, strategy, seed) for seed in range(config.getoption("--seeds"))]
+            bar = config.getoption("--accuracy-bar")
+            cases += [TuningCase(problem, strategy, seed, bar) for seed in range(config.getoption("--seeds"))]
     except ConfigError as exc:
         raise ConfigError(str(exc)) from None  # reported as one line, then as a usage error
     metafunc.parametrize("tuning_case", cases, ids=[c.id for c in cases])
+
+
+def _skip_without_data(problem: Problem) -> None:
+    """Skip, naming the file or folder to provide, when a problem's data is absent and cannot be downloaded."""
+    check = getattr(problem.load_data, "ensure_available", None)
+    if check is None:
+        return
+    from datasets._files import DataMissing
+
+    try:
+        check()
+    except DataMissing as exc:
+        pytest.skip(f"{problem.name}: {exc}")
 
 
 @pytest.fixture
@@ -151,6 +168,7 @@ def tuning_run(request, benchmark):
     config = request.config
 
     def run(case: TuningCase):
+        _skip_without_data(case.problem)
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         capture = config.pluginmanager.get_plugin("capturemanager")
 

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from ray import tune
 
-from harness.training import evaluate, pick_device, train_epoch
+from harness.training import evaluate, expand_inputs, pick_device, train_epoch
 
 # Decoded data sets, kept per worker process so that reused actors do not load them again.
 _DATA_CACHE: dict[tuple, Any] = {}
@@ -36,10 +36,10 @@ class EpochTrainable(tune.Trainable):
         torch.set_num_threads(max(1, torch_threads))
         self._load_data, self._build_model, self._decode, self._seed = load_data, build_model, decode, seed
         self._device = pick_device()
-        key = (load_data.__module__, load_data.__qualname__, seed, str(self._device))
+        key = (getattr(load_data, "__qualname__", None) or repr(load_data), load_data.__module__, seed, str(self._device))
         if key not in _DATA_CACHE:
             _DATA_CACHE.clear()  # one data set per worker: a new one replaces the old
-            _DATA_CACHE[key] = load_data(seed).to(self._device)
+            _DATA_CACHE[key] = expand_inputs(load_data(seed).to(self._device))
         self._data = _DATA_CACHE[key]
         self._start(config)
 
@@ -52,6 +52,8 @@ class EpochTrainable(tune.Trainable):
         torch.manual_seed(self._seed)
         self._batch_gen = torch.Generator(device="cpu").manual_seed(self._seed)
         self._model = self._build_model(self._config, self._data.input_shape, self._data.n_classes).to(self._device)
+        if self._device.type == "cuda" and len(self._data.input_shape) == 3:
+            self._model = self._model.to(memory_format=torch.channels_last)
         self._optimizer = make_optimizer(self._config, self._model.parameters())
         self._epoch = 0
 
@@ -59,7 +61,7 @@ class EpochTrainable(tune.Trainable):
         t0 = time.perf_counter()
         train_loss = train_epoch(
             self._model, self._optimizer, self._data.x_train, self._data.y_train,
-            int(self._config.get("batch_size", 32)), self._batch_gen,
+            int(self._config.get("batch_size", 32)), self._batch_gen, augmented=self._data.augment,
         )
         if not math.isfinite(train_loss):
             raise FloatingPointError(f"training loss is {train_loss} at epoch {self._epoch + 1}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,11 @@ from harness.models import mlp
 from datasets import digits
 
 pytest_plugins = ["pytester"]
+
+# Set before Ray starts, so its workers inherit them: decoded data in a throw-away folder, and no
+# test ever tries a download (nothing in the tests talks to anything but 127.0.0.1).
+os.environ.setdefault("TUNING_BENCH_CACHE", tempfile.mkdtemp(prefix="tuning-bench-cache-"))
+os.environ["TUNING_BENCH_OFFLINE"] = "1"
 
 TINY_SPACE = SearchSpace(
     params={"lr": LogUniform(3e-3, 3e-2), "units": IntRange(16, 64), "batch_size": Choice([32, 64])},

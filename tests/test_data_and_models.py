@@ -12,7 +12,10 @@ def test_digits_splits_are_seeded_disjoint_and_complete():
     assert torch.equal(a.y_valid, b.y_valid) and not torch.equal(a.y_valid, c.y_valid)
     assert len(a.y_train) + len(a.y_valid) + len(a.y_test) == 1797
     assert a.input_shape == (1, 8, 8) and a.n_classes == 10
-    assert 0.0 <= float(a.x_train.min()) and float(a.x_train.max()) <= 1.0
+    assert a.x_train.dtype == torch.uint8 and int(a.x_train.max()) == 255  # 0..16 scaled to the uint8 range
+    from harness.training import as_input
+
+    assert float(as_input(a.x_train).max()) == 1.0
     train, valid, test = split_indices(100, 3, 0.2, 0.1)
     assert len(set(train) | set(valid) | set(test)) == 100 and (len(valid), len(test)) == (20, 10)
     with pytest.raises(ValueError, match="training part"):
