@@ -82,7 +82,6 @@ def sequence(config: dict, input_shape: tuple, n_classes: int):
     The last input channel is the padding mask (1 real step, 0 padding): the GRU reads packed
     sequences of the real lengths, the Conv1d stack averages over real steps only.
     """
-    import torch
     from torch import nn
 
     c = {**SEQ_DEFAULTS, **{k: v for k, v in config.items() if k in SEQ_DEFAULTS}}

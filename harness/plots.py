@@ -7,7 +7,6 @@ from pathlib import Path
 
 from harness import curves
 from harness.analysis import Analysis
-from harness.records import RunRecord
 
 
 def colours(names: list[str]) -> dict[str, tuple]:

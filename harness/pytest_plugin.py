@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import pkgutil
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 

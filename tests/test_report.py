@@ -8,7 +8,7 @@ import pytest
 from harness import curves
 from harness.__main__ import main
 from harness.analysis import analyse
-from harness.records import COMPLETED, FAILED, STOPPED_EARLY, EpochRecord, RunRecord, TrialRecord
+from harness.records import COMPLETED, FAILED, EpochRecord, RunRecord, TrialRecord
 from harness.report import markdown, short_table, summary_csv, write_report
 from harness.store import ResultStore
 
