@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 CNN_DEFAULTS: dict[str, Any] = {
-    "conv_layers": 2,  # each followed by 2x2 max-pooling while the map is at least 2x2
+    "conv_layers": 2,  # each followed by 2x2 max-pooling while the halved map fits the next conv
     "filters": 16,  # filters of the first conv layer; doubled per layer
     "kernel_size": 3,
     "padding": 1,
@@ -39,7 +39,9 @@ def cnn(config: dict, input_shape: tuple, n_classes: int):
         width = width + 2 * int(c["padding"]) - int(c["kernel_size"]) + 1
         if height < 1 or width < 1:
             raise ValueError(f"cnn: {c['conv_layers']} conv layers shrink a {input_shape} input to nothing")
-        if height >= 2 and width >= 2:
+        # Pool while the halved map still fits the next convolution, so deep unpadded stacks stay valid.
+        fits = max(1, int(c["kernel_size"]) - 2 * int(c["padding"]))
+        if height // 2 >= fits and width // 2 >= fits:
             layers.append(nn.MaxPool2d(2))
             height, width = height // 2, width // 2
     layers.append(nn.Flatten())

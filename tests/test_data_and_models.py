@@ -39,3 +39,11 @@ def test_cnn_builds_for_the_space_and_classifies(config):
 def test_cnn_refuses_a_depth_that_consumes_the_image():
     with pytest.raises(ValueError, match="shrink"):
         cnn({"conv_layers": 4, "kernel_size": 3, "padding": 0}, (1, 8, 8), 10)
+
+
+def test_deep_unpadded_cnn_on_cifar_sized_input_stays_valid():
+    # 4 conv layers, kernel 3, no padding on 32x32: pooling after every layer would shrink the map to nothing
+    model = cnn({"conv_layers": 4, "kernel_size": 3, "padding": 0, "filters": 4}, (3, 32, 32), 10)
+    assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+    digits_model = cnn({"conv_layers": 2}, (1, 8, 8), 10)  # padded 3x3 still pools to 2x2 as before
+    assert sum(isinstance(m, torch.nn.MaxPool2d) for m in digits_model) == 2
