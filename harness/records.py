@@ -61,8 +61,8 @@ class RunRecord:
     best_config: dict[str, Any] | None
     best_trial_id: str | None
     epochs_used: int
-    epochs_full: int  # epochs the same trials would use, none stopped early
-    compute_saved: float  # 1 - epochs_used / epochs_full
+    epochs_full: int  # epochs the same trials would use had no scheduler stopped one early
+    compute_saved: float  # 1 - epochs_used / epochs_full: what early stopping saved (0 for FIFO)
     train_s: float  # sum of all epochs' epoch_s
     overhead_s_per_trial: float  # slot-seconds not spent in epochs, per trial started
     trials: tuple[TrialRecord, ...]

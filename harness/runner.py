@@ -110,7 +110,7 @@ def run(
 
 def _record(problem, strategy, seed, budget, started_at, wallclock_s, trials, gpus, address) -> RunRecord:
     epochs_used = sum(t.epochs_used for t in trials)
-    epochs_full = budget.full_epochs(len(trials))
+    epochs_full = sum(full_epochs(t, budget) for t in trials)
     train_s = sum(e.epoch_s for t in trials for e in t.epochs)
     slots = min(budget.max_concurrent_trials, max(len(trials), 1))
     best = max((t for t in trials if t.epochs), key=lambda t: t.best_val_acc, default=None)
@@ -140,6 +140,17 @@ def _record(problem, strategy, seed, budget, started_at, wallclock_s, trials, gp
             reduction_factor=problem.reduction_factor,
         ),
     )
+
+
+def full_epochs(trial: TrialRecord, budget: Budget) -> int:
+    """Epochs the trial would have used had no scheduler stopped it early.
+
+    Only a scheduler's decision saves compute: a completed, early-stopped or abandoned trial counts
+    at ``max_epochs``; a failed trial or one cut by the wall-clock cap counts at what it used.
+    """
+    if trial.outcome in (COMPLETED, STOPPED_EARLY, ABANDONED):
+        return budget.max_epochs
+    return trial.epochs_used
 
 
 def _finite(x: Any) -> float | None:
@@ -184,6 +195,7 @@ class _Recorder(_tune_callback_base()):
         self.t0 = time.perf_counter()
         self._progress, self._label, self._total = progress, label, total
         self._epochs: dict[str, list[EpochRecord]] = {}
+        self._finished: set[str] = set()  # trials Tune reported complete or errored, as opposed to cut off
         self._trials: list = []
         self._done = 0
 
@@ -204,9 +216,11 @@ class _Recorder(_tune_callback_base()):
         )
 
     def on_trial_complete(self, iteration, trials, trial, **info):
+        self._finished.add(trial.trial_id)
         self._tick(trial, "done")
 
     def on_trial_error(self, iteration, trials, trial, **info):
+        self._finished.add(trial.trial_id)
         self._tick(trial, "FAILED")
 
     def _tick(self, trial, what: str) -> None:
@@ -231,11 +245,15 @@ class _Recorder(_tune_callback_base()):
             error = None
             if state == "ERROR":
                 outcome, error = FAILED, _error_text(trial)
-            elif state == "TERMINATED":
-                outcome = COMPLETED if len(epochs) >= budget.max_epochs else STOPPED_EARLY
+            elif len(epochs) >= budget.max_epochs:
+                outcome = COMPLETED
+            elif state == "TERMINATED" and (trial.trial_id in self._finished or not wallclock_cut):
+                outcome = STOPPED_EARLY  # a scheduler's decision
             elif state == "PAUSED" and not wallclock_cut:
                 outcome = ABANDONED
             else:
+                # Tune terminates whatever is running or pending when time_budget_s runs out,
+                # without a completion event: that is the cap, not a scheduler saving compute.
                 outcome = CUT_BY_WALLCLOCK
             config = _plain(decode(trial.config) if decode else dict(trial.config))
             out.append(TrialRecord(trial.trial_id, config, state, outcome, epochs, error))

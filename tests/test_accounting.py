@@ -27,6 +27,11 @@ def recorder_with(epochs_by_trial, statuses):
             for e in range(1, n + 1):
                 result = {"epoch": e, "val_acc": 0.5 + e / 10, "epoch_s": 0.1}
                 rec.on_trial_result(0, [], fake_trial(trial_id, "RUNNING"), result)
+    for t, status in statuses.items():
+        if status == "TERMINATED":
+            rec.on_trial_complete(0, [], fake_trial(t, status))
+        elif status == "ERROR":
+            rec.on_trial_error(0, [], fake_trial(t, status))
     rec.on_experiment_end([fake_trial(t, s) for t, s in statuses.items()])
     return rec
 
@@ -40,6 +45,20 @@ def test_every_final_state_gets_an_outcome():
     assert cut["c"] == CUT_BY_WALLCLOCK
     failed = [t for t in rec.trial_records(budget, None, False) if t.outcome == FAILED][0]
     assert failed.error == "ValueError: x"
+
+
+def test_the_wallclock_cap_is_not_counted_as_compute_saved():
+    budget = Budget(max_epochs=3, num_trials=4, wallclock_s=10)
+    rec = recorder_with({"a": 3, "b": 1, "c": 2}, {"a": "TERMINATED", "b": "TERMINATED", "c": "RUNNING"})
+    # Tune terminates trials still running or pending at the cap without a completion event
+    rec.on_experiment_end([fake_trial("a", "TERMINATED"), fake_trial("b", "TERMINATED"),
+                           fake_trial("c", "TERMINATED"), fake_trial("d", "TERMINATED")])
+    trials = rec.trial_records(budget, None, wallclock_cut=True)
+    assert {t.trial_id: t.outcome for t in trials} == {"a": COMPLETED, "b": STOPPED_EARLY, "c": CUT_BY_WALLCLOCK, "d": CUT_BY_WALLCLOCK}
+    problem = tiny_problem(budget=budget)
+    record = _record(problem, SimpleNamespace(name="random"), 0, budget, "2026", 10.0, trials, 0.0, "local")
+    assert (record.epochs_used, record.epochs_full) == (6, 3 + 3 + 2 + 0)  # only b's early stop saved epochs
+    assert record.compute_saved == pytest.approx(2 / 8)
 
 
 def test_compute_saved_matches_recorded_epochs():
