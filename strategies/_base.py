@@ -42,6 +42,7 @@ class Strategy:
     multi_fidelity: bool = False  # stops trials early, so it should save compute
     grid_only: bool = False  # searches the grid form, not the space
     needs_continuous: bool = False  # a GP over floats: nothing to model on a pure grid
+    first_rung: str = "reduction"  # multi-fidelity: "grace" (ASHA) or "reduction" (max_epochs / rf, Hyperband)
 
     def check(self, problem: "Problem", budget: "Budget") -> None:
         """Raise ConfigError when this strategy cannot run ``problem`` under ``budget``."""
@@ -56,6 +57,15 @@ class Strategy:
                 )
         elif budget.num_trials is None and not self.multi_fidelity and budget.wallclock_s is None:
             raise ConfigError(f"strategy {self.name}: an unlimited number of trials needs wallclock_s")
+        if self.multi_fidelity:
+            rung = problem.grace_epochs if self.first_rung == "grace" else budget.max_epochs // problem.reduction_factor
+            if not 1 <= rung < budget.max_epochs:
+                what = f"grace_epochs={problem.grace_epochs}" if self.first_rung == "grace" else (
+                    f"max_epochs // reduction_factor = {budget.max_epochs} // {problem.reduction_factor}")
+                raise ConfigError(
+                    f"strategy {self.name}: {what} leaves no rung below max_epochs={budget.max_epochs} "
+                    f"for {problem.name}: no trial could be stopped early"
+                )
         if self.needs_continuous and space.is_pure_grid:
             raise ConfigError(
                 f"strategy {self.name}: the space of {problem.name} has only categorical choices; "

@@ -7,4 +7,4 @@ def build(problem, budget, seed):
     return TuneSetup(problem.space.to_tune(), variant_generator(seed), asha(problem, budget), num_samples(budget))
 
 
-STRATEGY = Strategy("asha", "ASHAScheduler + random sampling", build, multi_fidelity=True)
+STRATEGY = Strategy("asha", "ASHAScheduler + random sampling", build, multi_fidelity=True, first_rung="grace")

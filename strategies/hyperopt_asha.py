@@ -9,4 +9,4 @@ def build(problem, budget, seed):
     )
 
 
-STRATEGY = Strategy("hyperopt-asha", "HyperOptSearch (TPE) + ASHAScheduler", build, multi_fidelity=True)
+STRATEGY = Strategy("hyperopt-asha", "HyperOptSearch (TPE) + ASHAScheduler", build, multi_fidelity=True, first_rung="grace")

@@ -58,3 +58,12 @@ def test_a_new_strategy_is_one_registration():
         assert strategies.register(extra) is extra and "test-only" in strategies.names()
     finally:
         strategies._REGISTRY.pop("test-only")
+
+
+def test_early_stopping_needs_a_rung_below_max_epochs():
+    problem = tiny_problem(grace_epochs=3)
+    with pytest.raises(ConfigError, match="asha: grace_epochs=3 leaves no rung below max_epochs=3"):
+        strategies.get("asha").check(problem, problem.budget)
+    with pytest.raises(ConfigError, match="hyperband: max_epochs // reduction_factor = 2 // 3"):
+        strategies.get("hyperband").check(tiny_problem(), Budget(max_epochs=2, num_trials=4))
+    strategies.get("random").check(problem, problem.budget)  # FIFO strategies do not care
