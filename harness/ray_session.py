@@ -64,6 +64,7 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
         # Ray before the harness could set it, its services would listen on every interface.
         ray_constants.ENABLE_RAY_CLUSTER = False
         ray.init(
+            address="local",  # a new instance, never one already running on this machine
             _node_ip_address="127.0.0.1",
             include_dashboard=False,
             num_cpus=num_cpus,
