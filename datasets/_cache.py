@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable
+
+from harness.store import atomic_file
 
 from datasets._files import DataCorrupt, cache_dir
 
@@ -41,13 +41,6 @@ def cached(name: str, key: dict, build: Callable[[], dict], required: tuple[str,
             raise DataCorrupt(f"{path}: cache file lacks {missing or 'matching x/y lengths'}; delete it to rebuild")
         return data
     data = build()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(data, tmp)
-        os.replace(tmp, path)  # readers see the whole file or none
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_file(path, overwrite=True) as fh:  # readers see the whole file or none
+        torch.save(data, fh)
     return data

@@ -47,7 +47,8 @@ def rows(records: list[RunRecord]) -> list[Row]:
     return sorted(out, key=lambda row: (row.benchmark, -(row.means["best_val_acc"] or 0.0), row.strategy))
 
 
-def _pm(mean: float | None, sd: float | None, fmt: str) -> str:
+def mean_sd(mean: float | None, sd: float | None, fmt: str) -> str:
+    """``mean ± sd``, or ``mean (1 seed)`` without a spread, or ``n/a``."""
     if mean is None:
         return "n/a"
     return f"{mean:{fmt}} ± {sd:{fmt}}" if sd is not None else f"{mean:{fmt}} (1 seed)"
@@ -62,7 +63,7 @@ def _cells(row: Row) -> list[str]:
         row.benchmark,
         row.strategy,
         str(len(row.seeds)),
-        *(_pm(row.means[c], row.sds[c], _FORMATS[c]) for c in COLUMNS),
+        *(mean_sd(row.means[c], row.sds[c], _FORMATS[c]) for c in COLUMNS),
         str(row.trials_failed),
     ]
 

@@ -13,6 +13,7 @@ import io
 from pathlib import Path
 
 from harness import plots
+from harness.compare import mean_sd
 from harness.analysis import Analysis, StrategyStats, _seeds_needed
 from harness.stats import Summary
 from harness.store import write_atomic
@@ -63,9 +64,7 @@ def _sorted_rows(analysis: Analysis) -> list[StrategyStats]:
 
 
 def _sd(s: Summary, fmt: str) -> str:
-    if s.mean is None:
-        return "n/a"
-    return f"{s.mean:{fmt}} ± {s.sd:{fmt}}" if s.sd is not None else f"{s.mean:{fmt}} (1 seed)"
+    return mean_sd(s.mean, s.sd, fmt)
 
 
 def short_table(analysis: Analysis) -> str:

@@ -25,6 +25,9 @@ from harness.records import (
 )
 from harness.ray_session import SLOT, cluster_gpus, ensure_ray
 
+# Importing harness set Ray's environment first (harness/__init__), so Ray may be imported here.
+from ray.tune import Callback  # noqa: E402
+
 
 def resolve_gpus(budget: Budget, gpus_available: float) -> float:
     """The GPU share per trial: as the budget says, or automatically an equal share when there is a GPU."""
@@ -182,13 +185,7 @@ def _error_text(trial) -> str:
     return lines[-1][:500] if lines else text[:500]
 
 
-def _tune_callback_base():
-    from ray.tune import Callback
-
-    return Callback
-
-
-class _Recorder(_tune_callback_base()):
+class _Recorder(Callback):
     """Collects every result of every trial, and every trial's final state, on the driver."""
 
     def __init__(self, progress: Callable[[str], None] | None, label: str, total: int | None) -> None:

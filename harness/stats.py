@@ -32,16 +32,10 @@ def summarize(values: Sequence[float], confidence: float = 0.95, seed: int = 0) 
     xs = [float(v) for v in values if v is not None]
     if not xs:
         return Summary(0, None, None, None, None)
-    mean, median = sum(xs) / len(xs), _median(xs)
+    mean, median = statistics.fmean(xs), statistics.median(xs)
     low, high = bootstrap_ci(xs, confidence, seed) or (None, None)
     sd = statistics.stdev(xs) if len(xs) > 1 else None
     return Summary(len(xs), mean, median, low, high, sd)
-
-
-def _median(xs: list[float]) -> float:
-    s = sorted(xs)
-    mid = len(s) // 2
-    return s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
 
 
 def bootstrap_ci(values: Sequence[float], confidence: float = 0.95, seed: int = 0) -> tuple[float, float] | None:

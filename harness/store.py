@@ -8,21 +8,31 @@ leaves at most a ``.tmp`` file, which readers skip.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 from harness.records import RunRecord
 
 
 def write_atomic(path: Path, text: str, *, overwrite: bool) -> Path:
     """Write ``text`` to ``path`` so that readers see the old file or the whole new one, never a part."""
+    with atomic_file(path, overwrite=overwrite) as fh:
+        fh.write(text.encode("utf-8"))
+    return path
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path, *, overwrite: bool) -> Iterator[BinaryIO]:
+    """A binary file handle whose content appears at ``path`` whole, when the block ends without error."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         if overwrite:
@@ -34,7 +44,6 @@ def write_atomic(path: Path, text: str, *, overwrite: bool) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    return path
 
 
 class ResultStore:

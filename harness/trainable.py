@@ -34,7 +34,7 @@ class EpochTrainable(tune.Trainable):
         import torch
 
         torch.set_num_threads(max(1, torch_threads))
-        self._load_data, self._build_model, self._decode, self._seed = load_data, build_model, decode, seed
+        self._build_model, self._decode, self._seed = build_model, decode, seed
         self._device = pick_device()
         key = (getattr(load_data, "__qualname__", None) or repr(load_data), load_data.__module__, seed, str(self._device))
         if key not in _DATA_CACHE:
