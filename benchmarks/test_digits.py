@@ -32,6 +32,17 @@ SPACE = SearchSpace(
     },
 )
 
+# Learning-curve table: the levels `python -m harness record-table` trains for the replay benchmark
+# (test_digits_replay.py), 7 x 2 x 2 x 2 x 3 x 2 = 336 configurations including every grid value.
+TABLE_LEVELS = {
+    "lr": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1),  # half decades
+    "filters": (8, 32),
+    "conv_layers": (1, 2),
+    "units": (32, 128),
+    "dropout": (0.0, 0.25, 0.5),
+    "batch_size": (32, 128),
+}
+
 # ----------------------------------------------------------------------------------------------
 # Budget: what every strategy gets. 12 trials of at most 9 epochs (~0.04 s an epoch on one core),
 # one trial at a time so that a seed repeats exactly; ASHA/Hyperband/BOHB rungs at 1, 3, 9 epochs.

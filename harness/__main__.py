@@ -1,4 +1,12 @@
-"""Command line: ``python -m harness report <results dir>`` rebuilds the comparison report."""
+"""Command line of the harness.
+
+* ``python -m harness report RESULTS``: rebuild the comparison report from stored runs.
+* ``python -m harness record-table BENCHMARK --out FILE``: record a learning-curve table.
+* ``python -m harness gate --baseline FILE``: stored runs against a baseline; exit 1 on a regression.
+* ``python -m harness baseline --out FILE``: store the newest runs as a baseline.
+
+Exit codes: 0 fine, 1 the gate found a regression, 2 bad input (named on stderr).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +14,12 @@ import argparse
 import sys
 
 from harness.analysis import DEFAULT_REFERENCE, DEFAULT_TARGET_FRACTION
+from harness.errors import ConfigError
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("report", help="build report.md, report.html, summary.csv and plots from stored runs")
     rep.add_argument("results_dir", help="the results folder (e.g. results)")
@@ -19,24 +29,91 @@ def main(argv: list[str] | None = None) -> int:
                      help="time-to-target threshold as a fraction of the best accuracy reached")
     rep.add_argument("--target", type=float, default=None, help="an absolute target accuracy instead")
     rep.add_argument("--alpha", type=float, default=0.05)
-    args = parser.parse_args(argv)
 
-    from harness.analysis import analyse
-    from harness.report import short_table, write_report
+    rec = sub.add_parser("record-table", help="sweep a live benchmark's TABLE_LEVELS and write a learning-curve table")
+    rec.add_argument("benchmark", help="benchmark module, e.g. benchmarks/test_digits.py")
+    rec.add_argument("--out", required=True, help="table file to write, e.g. datasets/tables/digits.npz")
+    rec.add_argument("--seeds", type=int, nargs="+", default=[0], help="one sweep (table repeat) per seed (default 0)")
+    rec.add_argument("--concurrency", type=int, default=1, help="trials trained at once (default 1)")
+    rec.add_argument("--results-dir", default="results", help="where the sweeps' run records go")
+    rec.add_argument("--force", action="store_true", help="replace an existing table file")
+
+    from harness.gate import ALPHA, DEFAULT_RULES
+
+    gate = sub.add_parser("gate", help="compare stored runs with a baseline; exit 1 on a significant regression")
+    gate.add_argument("--baseline", required=True, help="baseline file, e.g. results/baselines/digits_replay.json")
+    gate.add_argument("--results-dir", default="results")
+    gate.add_argument("--benchmark", help="only this benchmark's runs (default: the baseline's benchmarks)")
+    gate.add_argument("--rule", action="append", default=None, metavar="METRIC:TOL",
+                      help=f"repeatable; default {' '.join(DEFAULT_RULES)}")
+    gate.add_argument("--alpha", type=float, default=ALPHA)
+
+    base = sub.add_parser("baseline", help="store the newest run per benchmark, strategy and seed as a baseline")
+    base.add_argument("--out", required=True)
+    base.add_argument("--results-dir", default="results")
+    base.add_argument("--benchmark", required=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return {"report": _report, "record-table": _record, "gate": _gate, "baseline": _baseline}[args.command](args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _load(results_dir: str, benchmark: str | None):
     from harness.store import ResultStore
 
     try:
-        records = ResultStore(args.results_dir).load_runs(args.benchmark)
+        records = ResultStore(results_dir).load_runs(benchmark)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise ConfigError(str(exc)) from None
     if not records:
-        print(f"error: no run records under {args.results_dir}", file=sys.stderr)
-        return 2
+        raise ConfigError(f"no run records under {results_dir}" + (f" for {benchmark}" if benchmark else ""))
+    return records
+
+
+def _report(args) -> int:
+    from harness.analysis import analyse
+    from harness.report import short_table, write_report
+
+    records = _load(args.results_dir, args.benchmark)
     analysis = analyse(records, args.reference, args.target_fraction, args.target, args.alpha)
     written = write_report(analysis, args.results_dir)
     print(short_table(analysis), end="")
     print(f"written: {', '.join(written)} in {args.results_dir}")
+    return 0
+
+
+def _record(args) -> int:
+    from harness.recording import record_table
+
+    table = record_table(args.benchmark, args.out, args.seeds, args.concurrency, args.results_dir, overwrite=args.force)
+    print(f"written: {args.out} ({table.n_configs} configurations x {table.n_repeats} repeats x {table.max_epochs} epochs, "
+          f"fingerprint {table.fingerprint})")
+    return 0
+
+
+def _gate(args) -> int:
+    from harness import gate
+
+    rules = [gate.parse_rule(r) for r in (args.rule or gate.DEFAULT_RULES)]
+    baseline = gate.load_baseline(args.baseline)
+    benchmarks = [args.benchmark] if args.benchmark else sorted({e["benchmark"] for e in baseline["runs"]})
+    records = [r for b in benchmarks for r in _load(args.results_dir, b)]
+    result = gate.evaluate(records, baseline, rules, args.alpha)
+    print(result.report(), end="")
+    return 0 if result.passed else 1
+
+
+def _baseline(args) -> int:
+    from harness.gate import save_baseline
+
+    path = save_baseline(_load(args.results_dir, args.benchmark), args.out)
+    print(f"written: {path}")
     return 0
 
 

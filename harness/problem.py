@@ -22,6 +22,8 @@ class Problem:
     alone; ``build_model(config, input_shape, n_classes)`` returns a ``torch.nn.Module``. Both must
     be importable module-level functions: Ray pickles them by reference into its workers.
     ``grace_epochs`` and ``reduction_factor`` configure the multi-fidelity schedulers.
+    A *replay* problem (``harness.replay.problem``) has a learning-curve ``table`` instead of data
+    and a model: its runs look epochs up on a simulated clock.
     """
 
     name: str
@@ -32,6 +34,7 @@ class Problem:
     n_classes: int
     grace_epochs: int = 1
     reduction_factor: int = 3
+    table: Any = None  # a harness.table.LearningCurveTable for replays
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.replace("_", "").isalnum():
@@ -45,6 +48,10 @@ class Problem:
             )
         if self.reduction_factor < 2:
             raise ConfigError(f"problem {self.name}: reduction_factor must be >= 2, got {self.reduction_factor}")
+
+    @property
+    def is_replay(self) -> bool:
+        return self.table is not None
 
     @property
     def chance_accuracy(self) -> float:

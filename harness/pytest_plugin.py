@@ -47,6 +47,11 @@ def pytest_addoption(parser):
     group.addoption("--target-fraction", type=float, default=0.98,
                     help="time-to-target threshold as a fraction of the best accuracy reached (default 0.98)")
     group.addoption("--ray-address", default=None, help="an existing Ray cluster (ray start) instead of a local one")
+    group.addoption("--gate", default=None, metavar="BASELINE",
+                    help="compare this session's runs with a baseline file; fail the session on a significant regression")
+    group.addoption("--gate-rule", action="append", default=None, metavar="METRIC:TOL",
+                    help="a gate rule, repeatable (default: best_acc:-0.01 compute_saved:-0.05 wallclock_s:+10%%)")
+    group.addoption("--save-baseline", default=None, metavar="PATH", help="store this session's runs as a baseline file")
 
 
 def _names(text: str | None, known: list[str], what: str) -> list[str] | None:
@@ -78,10 +83,20 @@ def pytest_configure(config):
         config._tuning_datasets = _names(config.getoption("--datasets"), known_datasets(), "data set")
         if config.getoption("--seeds") < 1:
             raise ConfigError(f"--seeds must be >= 1, got {config.getoption('--seeds')}")
+        config._tuning_gate = _gate_options(config)
     except ConfigError as exc:
         raise _usage_error(exc) from None
     config._tuning_records = []
     config._tuning_config_errors = []
+
+
+def _gate_options(config):
+    """The gate's baseline and rules, checked before anything runs; None without --gate."""
+    from harness import gate
+
+    rules = [gate.parse_rule(r) for r in (config.getoption("--gate-rule") or gate.DEFAULT_RULES)]
+    path = config.getoption("--gate")
+    return (gate.load_baseline(path), rules) if path else None
 
 
 def case_budget(problem: Problem, overrides: dict[str, str]) -> Problem:
@@ -193,6 +208,10 @@ def tuning_run(request, benchmark):
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     records = getattr(config, "_tuning_records", [])
+    gate_result = getattr(config, "_tuning_gate_result", None)
+    if gate_result is not None:
+        terminalreporter.write_sep("=", "regression gate (this session against " + config.getoption("--gate") + ")")
+        terminalreporter.write(gate_result.report())
     if not records:
         return
     from harness import compare
@@ -214,9 +233,37 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         f"written: {root}/report.md, report.html, summary.csv, {len(written) - 3} plots; "
         f"per-benchmark comparison.md/.csv and run records under {root}/<benchmark>/"
     )
+    replays = [r for r in records if r.clock == "simulated"]
+    if replays:
+        simulated, real = sum(r.wallclock_s for r in replays), sum(r.real_s or 0.0 for r in replays)
+        terminalreporter.write_line(
+            f"replays: {len(replays)} runs, {simulated:.0f} simulated seconds in {real:.1f} real seconds "
+            f"(simulated/real = {simulated / max(real, 1e-9):.0f}x); their wall-clock figures are simulated seconds"
+        )
+    baseline_path = config.getoption("--save-baseline")
+    if baseline_path:
+        from harness.gate import save_baseline
+
+        terminalreporter.write_line(f"baseline written: {save_baseline(records, baseline_path)}")
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session, exitstatus):
+    """Evaluate the gate before the terminal summary prints it; a regression fails the session."""
+    config = session.config
+    gate_options = getattr(config, "_tuning_gate", None)
+    records = getattr(config, "_tuning_records", [])
+    if gate_options is not None and records:
+        from harness.gate import evaluate
+
+        baseline, rules = gate_options
+        config._tuning_gate_result = result = evaluate(records, baseline, rules)
+        if not result.passed and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
     import sys
 
     if "ray" in sys.modules:

@@ -9,7 +9,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 added clock and real_s; version 1 records read as real-clock runs
+READ_VERSIONS = (1, 2)
+REAL, SIMULATED = "real", "simulated"
 
 # A trial's outcome once the run is over. Every trial gets exactly one.
 COMPLETED = "completed"  # trained for max_epochs
@@ -27,7 +29,7 @@ class EpochRecord:
     val_loss: float
     train_loss: float
     epoch_s: float  # time spent training and validating this epoch
-    elapsed_s: float  # wall-clock since the run started, when the driver received this result
+    elapsed_s: float  # run clock (see RunRecord.clock) when the driver received this result
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class RunRecord:
     seed: int
     budget: dict[str, Any]
     started_at: str  # ISO 8601, UTC
-    wallclock_s: float
+    wallclock_s: float  # on the run's clock: real seconds, or simulated seconds for a replay
     best_val_acc: float | None
     best_config: dict[str, Any] | None
     best_trial_id: str | None
@@ -68,6 +70,8 @@ class RunRecord:
     trials: tuple[TrialRecord, ...]
     provenance: dict[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
+    clock: str = REAL  # SIMULATED for a replay: wallclock_s, elapsed_s and epoch_s are simulated seconds
+    real_s: float | None = None  # real seconds the run took (differs from wallclock_s for replays)
 
     def count(self, outcome: str) -> int:
         return sum(t.outcome == outcome for t in self.trials)
@@ -84,6 +88,7 @@ class RunRecord:
             "seed": self.seed,
             "best_val_acc": self.best_val_acc,
             "wallclock_s": round(self.wallclock_s, 3),
+            "clock": self.clock,
             "epochs_used": self.epochs_used,
             "epochs_full": self.epochs_full,
             "compute_saved": round(self.compute_saved, 4),
@@ -99,8 +104,8 @@ class RunRecord:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunRecord:
-        if data.get("schema_version") != SCHEMA_VERSION:
-            raise ValueError(f"run record schema {data.get('schema_version')!r}, expected {SCHEMA_VERSION}")
+        if data.get("schema_version") not in READ_VERSIONS:
+            raise ValueError(f"run record schema {data.get('schema_version')!r}, expected one of {READ_VERSIONS}")
         trials = tuple(
             TrialRecord(**{**t, "epochs": tuple(EpochRecord(**e) for e in t["epochs"])}) for t in data["trials"]
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import tempfile
@@ -18,15 +19,19 @@ from harness.records import (
     COMPLETED,
     CUT_BY_WALLCLOCK,
     FAILED,
+    REAL,
+    SIMULATED,
     STOPPED_EARLY,
     EpochRecord,
     RunRecord,
     TrialRecord,
 )
 from harness.ray_session import SLOT, cluster_gpus, ensure_ray
+from harness.simulation import SIM_TIME_KEY, simulated_actors
 
 # Importing harness set Ray's environment first (harness/__init__), so Ray may be imported here.
 from ray.tune import Callback  # noqa: E402
+from ray.tune.stopper import Stopper  # noqa: E402
 
 
 def resolve_gpus(budget: Budget, gpus_available: float) -> float:
@@ -58,29 +63,38 @@ def run(
     ray_address: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> RunRecord:
-    """Tune ``problem`` with ``strategy`` under ``budget`` (default: the problem's) and record the run."""
-    from ray import tune
+    """Tune ``problem`` with ``strategy`` under ``budget`` (default: the problem's) and record the run.
 
-    from harness.trainable import EpochTrainable
+    A replay problem (``problem.table`` set) runs the same way on a simulated clock; see ``harness.replay``.
+    """
+    from ray import tune
 
     budget = budget or problem.budget
     setup = strategy.setup(problem, budget, seed)
     address = ensure_ray(ray_address)
-    gpus = resolve_gpus(budget, cluster_gpus())
-    trainable = tune.with_resources(
-        tune.with_parameters(
+    if problem.is_replay:
+        from harness.replay import TableDecoder, TableTrainable
+
+        gpus, decode = 0.0, TableDecoder(problem.table, setup.decode)
+        trainable = tune.with_parameters(TableTrainable, table=problem.table, decode=decode, seed=seed)
+        clock, progress = simulated_actors(), None  # a replay takes a fraction of a second
+    else:
+        from harness.trainable import EpochTrainable
+
+        gpus, decode = resolve_gpus(budget, cluster_gpus()), setup.decode
+        trainable = tune.with_parameters(
             EpochTrainable,
             load_data=problem.load_data,
             build_model=problem.build_model,
             decode=setup.decode,
             seed=seed,
             torch_threads=max(1, int(budget.cpus_per_trial)),
-        ),
-        {"cpu": budget.cpus_per_trial, "gpu": gpus, SLOT: slot_share(budget)},
-    )
+        )
+        clock = contextlib.nullcontext()
+    trainable = tune.with_resources(trainable, {"cpu": budget.cpus_per_trial, "gpu": gpus, SLOT: slot_share(budget)})
     recorder = _Recorder(progress, label=f"{problem.name}-{strategy.name}-seed{seed}", total=budget.num_trials)
     started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
-    with tempfile.TemporaryDirectory(prefix="tune-") as storage:
+    with clock as simulated, tempfile.TemporaryDirectory(prefix="tune-") as storage:
         tuner = tune.Tuner(
             trainable,
             param_space=setup.param_space,
@@ -93,25 +107,62 @@ def run(
                 # Searchers also get Ray's limiter, so that they wait for results before proposing more.
                 max_concurrent_trials=budget.max_concurrent_trials if _is_searcher(setup.search_alg) else None,
                 reuse_actors=True,  # trial start-up otherwise dominates small trials
-                time_budget_s=budget.wallclock_s,
+                time_budget_s=budget.wallclock_s if not problem.is_replay else None,
             ),
             run_config=tune.RunConfig(
                 name=f"{problem.name}-{strategy.name}-seed{seed}",
                 storage_path=storage,
-                stop={"training_iteration": budget.max_epochs},
+                stop=_stop_rule(budget, problem.is_replay),
                 callbacks=[recorder],
                 failure_config=tune.FailureConfig(max_failures=0, fail_fast=False),
                 verbose=0,
             ),
         )
+        _seed_global_generators(seed)
         recorder.t0 = time.perf_counter()
         tuner.fit()
-        wallclock_s = time.perf_counter() - recorder.t0
-        trials = recorder.trial_records(budget, setup.decode, wallclock_cut=budget.wallclock_s is not None)
-    return _record(problem, strategy, seed, budget, started_at, wallclock_s, trials, gpus, address)
+        real_s = time.perf_counter() - recorder.t0
+        trials = recorder.trial_records(
+            budget, decode, wallclock_cut=budget.wallclock_s is not None, ordinal_ids=problem.is_replay
+        )
+    wallclock_s = simulated.makespan_s if problem.is_replay else real_s
+    return _record(problem, strategy, seed, budget, started_at, wallclock_s, real_s, trials, gpus, address)
 
 
-def _record(problem, strategy, seed, budget, started_at, wallclock_s, trials, gpus, address) -> RunRecord:
+def _seed_global_generators(seed: int) -> None:
+    """Seed the driver's global generators: some searchers draw from them (hpbandster's BOHB uses numpy's)."""
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+
+
+def _stop_rule(budget: Budget, replay: bool):
+    """Tune's stopper: max_epochs per trial; a replay's wall-clock cap is on the simulated clock."""
+    if not replay or budget.wallclock_s is None:
+        return {"training_iteration": budget.max_epochs}
+    from ray.tune.stopper import CombinedStopper, MaximumIterationStopper
+
+    return CombinedStopper(MaximumIterationStopper(budget.max_epochs), _SimulatedTimeBudget(budget.wallclock_s))
+
+
+class _SimulatedTimeBudget(Stopper):
+    """Ends the whole replay once a result arrives at or after ``cap_s`` simulated seconds."""
+
+    def __init__(self, cap_s: float) -> None:
+        self.cap_s, self.reached = cap_s, False
+
+    def __call__(self, trial_id, result) -> bool:
+        self.reached = self.reached or result.get(SIM_TIME_KEY, 0.0) >= self.cap_s
+        return False
+
+    def stop_all(self) -> bool:
+        return self.reached
+
+
+def _record(problem, strategy, seed, budget, started_at, wallclock_s, real_s, trials, gpus, address) -> RunRecord:
     epochs_used = sum(t.epochs_used for t in trials)
     epochs_full = sum(full_epochs(t, budget) for t in trials)
     train_s = sum(e.epoch_s for t in trials for e in t.epochs)
@@ -138,11 +189,28 @@ def _record(problem, strategy, seed, budget, started_at, wallclock_s, trials, gp
             seed=seed,
             budget=budget.to_dict(),
             ray_address=address,
-            deterministic=budget.max_concurrent_trials == 1,
+            # A replay's simulated clock orders events exactly, whatever the number of workers.
+            deterministic=problem.is_replay or budget.max_concurrent_trials == 1,
             grace_epochs=problem.grace_epochs,
             reduction_factor=problem.reduction_factor,
+            **({"table": _table_provenance(problem.table)} if problem.is_replay else {}),
         ),
+        clock=SIMULATED if problem.is_replay else REAL,
+        real_s=real_s,
     )
+
+
+def _table_provenance(table) -> dict:
+    recorded = table.provenance
+    return {
+        "benchmark": table.benchmark,
+        "fingerprint": table.fingerprint,
+        "configs": table.n_configs,
+        "repeats": table.n_repeats,
+        "recorded_commit": recorded.get("git_commit"),
+        "recorded_at": recorded.get("recorded_at"),
+        "recorded_device": recorded.get("device"),
+    }
 
 
 def full_epochs(trial: TrialRecord, budget: Budget) -> int:
@@ -208,7 +276,7 @@ class _Recorder(Callback):
                 val_loss=_finite(result.get("val_loss")),
                 train_loss=_finite(result.get("train_loss")),
                 epoch_s=float(result["epoch_s"]),
-                elapsed_s=time.perf_counter() - self.t0,
+                elapsed_s=float(result.get(SIM_TIME_KEY, time.perf_counter() - self.t0)),
             )
         )
 
@@ -226,17 +294,26 @@ class _Recorder(Callback):
             epochs = self._epochs.get(trial.trial_id, [])
             acc = max((e.val_acc for e in epochs), default=float("nan"))
             of = f"/{self._total}" if self._total else ""
+            elapsed = time.perf_counter() - self.t0
+            eta = ""
+            if self._total and self._total >= self._done:
+                eta = f", about {elapsed / self._done * (self._total - self._done):.0f}s to go"
             self._progress(
                 f"{self._label}: trial {self._done}{of} {what} after {len(epochs)} epochs, "
-                f"best val_acc {acc:.3f}, {time.perf_counter() - self.t0:.1f}s"
+                f"best val_acc {acc:.3f}, {elapsed:.1f}s{eta}"
             )
 
     def on_experiment_end(self, trials, **info):
         self._trials = list(trials)
 
-    def trial_records(self, budget: Budget, decode, wallclock_cut: bool) -> list[TrialRecord]:
+    def trial_records(self, budget: Budget, decode, wallclock_cut: bool, ordinal_ids: bool = False) -> list[TrialRecord]:
+        """One record per trial, in the order Tune created them.
+
+        ``ordinal_ids`` names trials by that order ("t000", "t001", ...) instead of Tune's random ids,
+        so that a replay's record repeats bit for bit.
+        """
         out = []
-        for trial in self._trials:
+        for index, trial in enumerate(self._trials):
             epochs = tuple(self._epochs.get(trial.trial_id, ()))
             state = trial.status
             error = None
@@ -253,5 +330,6 @@ class _Recorder(Callback):
                 # without a completion event: that is the cap, not a scheduler saving compute.
                 outcome = CUT_BY_WALLCLOCK
             config = _plain(decode(trial.config) if decode else dict(trial.config))
-            out.append(TrialRecord(trial.trial_id, config, state, outcome, epochs, error))
+            trial_id = f"t{index:03d}" if ordinal_ids else trial.trial_id
+            out.append(TrialRecord(trial_id, config, state, outcome, epochs, error))
         return out

@@ -1,0 +1,39 @@
+"""Digits, replayed: every strategy against the recorded digits learning-curve table, on a simulated clock.
+
+Run: ``pytest benchmarks -k "digits and replay" --seeds 10``. Each run is Ray Tune's own
+searcher and scheduler, with a trainable that looks epochs up in ``datasets/tables/digits.npz``
+(recorded on a 2-core CPU by ``python -m harness record-table benchmarks/test_digits.py``), so a
+run takes a fraction of a second. Wall-clock figures are simulated seconds: the recorded epoch
+times, on ``max_concurrent_trials`` virtual workers.
+
+How proposals map onto the table: each parameter keeps its live kind over the recorded range
+(lr stays log-uniform from 1e-4 to 1e-1, dropout uniform from 0 to 0.5), and a proposal replays
+the nearest recorded level: lr in log space, dropout and conv_layers linearly, and the choices
+(filters, units, batch_size) among their recorded values. Grid search uses the live grid form,
+whose values are all recorded.
+"""
+
+from pathlib import Path
+
+from harness import replay, table
+from harness.checks import assert_sound
+
+from benchmarks.test_digits import BUDGET, PROBLEM as LIVE, SPACE
+
+TABLE = table.load(Path(__file__).resolve().parent.parent / "datasets" / "tables" / "digits.npz")
+
+# The live benchmark's budget, problem settings and grid, replayed.
+PROBLEM = replay.problem(
+    TABLE,
+    name="digits_replay",
+    budget=BUDGET,
+    n_classes=LIVE.n_classes,
+    grid=SPACE.grid,
+    grace_epochs=LIVE.grace_epochs,
+    reduction_factor=LIVE.reduction_factor,
+)
+
+
+def test_digits_replay(tuning_case, tuning_run):
+    record = tuning_run(tuning_case)
+    assert_sound(record, tuning_case)
