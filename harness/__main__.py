@@ -4,6 +4,7 @@
 * ``python -m harness record-table BENCHMARK --out FILE``: record a learning-curve table.
 * ``python -m harness gate --baseline FILE``: stored runs against a baseline; exit 1 on a regression.
 * ``python -m harness baseline --out FILE``: store the newest runs as a baseline.
+* ``python -m harness agreement LIVE REPLAY``: Kendall's tau between two benchmarks' strategy rankings.
 
 Exit codes: 0 fine, 1 the gate found a regression, 2 bad input (named on stderr).
 """
@@ -52,13 +53,19 @@ def _parser() -> argparse.ArgumentParser:
     base.add_argument("--out", required=True)
     base.add_argument("--results-dir", default="results")
     base.add_argument("--benchmark", required=True)
+
+    agree = sub.add_parser("agreement", help="Kendall's tau between the strategy rankings of two benchmarks")
+    agree.add_argument("live", help="e.g. digits")
+    agree.add_argument("replay", help="e.g. digits_replay")
+    agree.add_argument("--results-dir", default="results")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"report": _report, "record-table": _record, "gate": _gate, "baseline": _baseline}[args.command](args)
+        return {"report": _report, "record-table": _record, "gate": _gate, "baseline": _baseline,
+                "agreement": _agreement}[args.command](args)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -114,6 +121,17 @@ def _baseline(args) -> int:
 
     path = save_baseline(_load(args.results_dir, args.benchmark), args.out)
     print(f"written: {path}")
+    return 0
+
+
+def _agreement(args) -> int:
+    from harness.fidelity import agreement
+
+    try:
+        result = agreement(_load(args.results_dir, args.live), _load(args.results_dir, args.replay))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    print(result.text(args.live, args.replay), end="")
     return 0
 
 

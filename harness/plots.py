@@ -79,7 +79,9 @@ def best_so_far_plot(analysis: Analysis, benchmark: str, attr: str, path: Path) 
     target = analysis.targets.get(benchmark)
     if target:
         ax.axhline(target, color="grey", ls=":", lw=1, label=f"target {target:.3f}")
-    ax.set_xlabel("wall-clock since the run started (s)" if attr == "elapsed_s" else "cumulative epochs trained (epochs)")
+    simulated = any(r.clock == "simulated" for r in runs)
+    clock = "simulated wall-clock" if simulated else "wall-clock"
+    ax.set_xlabel(f"{clock} since the run started (s)" if attr == "elapsed_s" else "cumulative epochs trained (epochs)")
     ax.set_ylabel("best validation accuracy so far (fraction)")
     ax.set_title(f"{benchmark}: best-so-far accuracy, mean and 95% CI over seeds")
     accs = [r.best_val_acc for r in runs]

@@ -209,9 +209,9 @@ def tuning_run(request, benchmark):
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     records = getattr(config, "_tuning_records", [])
     gate_result = getattr(config, "_tuning_gate_result", None)
-    if gate_result is not None:
+    if config.getoption("--gate"):
         terminalreporter.write_sep("=", "regression gate (this session against " + config.getoption("--gate") + ")")
-        terminalreporter.write(gate_result.report())
+        terminalreporter.write(gate_result.report() if gate_result else "gate: no runs in this session to compare\n")
     if not records:
         return
     from harness import compare

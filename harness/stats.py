@@ -134,3 +134,17 @@ def nemenyi_cd(k: int, n_blocks: int, alpha: float = ALPHA) -> float:
         raise ValueError("the critical difference needs k >= 2 methods and N >= 1 blocks")
     q = float(stats.studentized_range.ppf(1 - alpha, k, np.inf)) / math.sqrt(2)
     return q * math.sqrt(k * (k + 1) / (6.0 * n_blocks))
+
+
+def kendall_tau(x: Sequence[float], y: Sequence[float]) -> tuple[float, float] | None:
+    """Kendall's tau-b between two scorings of the same items, with its two-sided p; None below 3 items."""
+    from scipy import stats
+
+    if len(x) != len(y):
+        raise ValueError("tau needs two scorings of the same items")
+    if len(x) < 3:
+        return None
+    res = stats.kendalltau(x, y)
+    if not math.isfinite(res.statistic):
+        return None  # one scoring is constant: no ranking to agree with
+    return float(res.statistic), float(res.pvalue)

@@ -342,3 +342,42 @@ def test_the_shipped_digits_table_loads_and_covers_the_live_grid():
     assert t.n_configs == math.prod(len(v) for v in TABLE_LEVELS.values()) >= 200
     assert t.max_epochs == 9 and t.provenance.get("git_commit")
     t.space(SPACE.grid)  # every live grid value is recorded
+
+
+REPLAY_BENCHMARK = """
+from tests.test_replay import toy_problem
+PROBLEM = toy_problem()
+STRATEGIES = ["random", "hyperband"]
+
+def test_toy(tuning_case, tuning_run):
+    assert tuning_run(tuning_case).clock == "simulated"
+"""
+
+
+def test_the_gate_option_fails_the_session_on_a_halved_budget(session, tmp_path):
+    baseline = tmp_path / "baseline.json"
+    made = session("--seeds", "8", "--save-baseline", str(baseline), module=REPLAY_BENCHMARK)
+    assert made.ret == 0 and baseline.exists()
+    made.stdout.fnmatch_lines(["*replays: 16 runs*simulated/real*"])
+    same = session("--seeds", "8", "--gate", str(baseline))
+    assert same.ret == 0
+    same.stdout.fnmatch_lines(["*gate passed: 0 regression(s) in 6*"])
+    halved = session("--seeds", "8", "--gate", str(baseline), "--budget", "max_epochs=4")
+    assert halved.ret == 1
+    halved.stdout.fnmatch_lines(["REGRESSION toy_replay/random best_acc*p = 0.0039*", "*gate FAILED*"])
+    bad = session("--seeds", "2", "--gate", str(baseline), "--gate-rule", "wallclock_s:-1")
+    assert bad.ret == 4 and "write wallclock_s:+1" in bad.stderr.str()
+
+
+def test_kendall_tau_between_two_rankings(ray_local):
+    from harness.fidelity import agreement
+
+    problem = toy_problem()
+    score = {"random": 0.9, "asha": 0.8, "hyperband": 0.7}
+    runs = [dataclasses.replace(r, best_val_acc=score[r.strategy] + r.seed / 1000)
+            for r in _runs(problem, list(score), range(3))]
+    renamed = [dataclasses.replace(r, benchmark="copy") for r in runs]
+    same = agreement(runs, renamed)
+    assert same.tau_mean[0] == pytest.approx(1.0) and same.seeds == (0, 1, 2)
+    flipped = [dataclasses.replace(r, best_val_acc=1 - r.best_val_acc) for r in renamed]
+    assert agreement(runs, flipped).tau_mean[0] == pytest.approx(-1.0)
