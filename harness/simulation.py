@@ -34,7 +34,7 @@ from harness.ray_session import SLOT
 from ray.air.execution._internal import actor_manager as _ray_actor_manager  # noqa: E402
 from ray.air.execution._internal.tracked_actor import TrackedActor  # noqa: E402
 from ray.air.execution.resources import FixedResourceManager  # noqa: E402
-from ray.exceptions import RayTaskError  # noqa: E402
+from ray.exceptions import RayActorError, RayTaskError  # noqa: E402
 
 SIM_TIME_KEY = "sim_time_s"  # stamped on every result: the simulated time it arrived
 DURATION_KEY = "epoch_s"  # a train() result's own length in simulated seconds
@@ -176,10 +176,14 @@ class SimulatedActorManager(_ray_actor_manager.RayActorManager):
                 acquired = self._resource_manager.acquire_resources(request)
                 tracked_actor = pending.pop(0)
                 actor_cls, kwargs, _ = self._pending_actors_to_attrs.pop(tracked_actor)
-                handle = SimActorHandle(self, _plain_class(actor_cls)(**kwargs))
+                try:
+                    instance, error = _plain_class(actor_cls)(**kwargs), None
+                except Exception as exc:  # a trainable that fails in setup: the actor fails to start, as in Ray
+                    instance, error = None, RayActorError(error_msg=f"{type(exc).__name__}: {exc}")
+                handle = SimActorHandle(self, instance)
                 self._live_actors_to_ray_actors_resources[tracked_actor] = (handle, acquired)
                 self._live_resource_cache = None
-                future = handle.__ray_ready__.remote()
+                future = handle.__ray_ready__.remote() if error is None else self._future(self.now, None, error)
                 self._tracked_actors_to_state_futures[tracked_actor].add(future)
                 self._actor_state_events.track_future(
                     future,

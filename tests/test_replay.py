@@ -381,3 +381,14 @@ def test_kendall_tau_between_two_rankings(ray_local):
     assert same.tau_mean[0] == pytest.approx(1.0) and same.seeds == (0, 1, 2)
     flipped = [dataclasses.replace(r, best_val_acc=1 - r.best_val_acc) for r in renamed]
     assert agreement(runs, flipped).tau_mean[0] == pytest.approx(-1.0)
+
+
+def _no_row(self, config):
+    raise KeyError("no such row")
+
+
+def test_a_trainable_that_fails_to_start_fails_its_trial_not_the_run(ray_local, monkeypatch):
+    monkeypatch.setattr(tables.LearningCurveTable, "row", _no_row)  # TableTrainable.setup raises
+    record = runner.run(toy_problem(Budget(max_epochs=3, num_trials=2)), strategies.get("random"), seed=0)
+    assert [t.outcome for t in record.trials] == [FAILED, FAILED]
+    assert all("no such row" in t.error for t in record.trials)
