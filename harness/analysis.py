@@ -140,12 +140,13 @@ def _versus_reference(bench, by_strategy, reference, alpha, notes) -> dict[str, 
         return {}
     ref = by_strategy[reference]
     raw: dict[str, tuple[int, float | None, float]] = {}
+    differing: dict[str, int] = {}
     for name, seeds in by_strategy.items():
         if name == reference:
             continue
         common = sorted(set(seeds) & set(ref))
         x, y = [_acc(seeds[s]) for s in common], [_acc(ref[s]) for s in common]
-        nonzero = sum(a != b for a, b in zip(x, y))
+        nonzero = differing[name] = sum(a != b for a, b in zip(x, y))
         testable = nonzero > 0 and stats.min_wilcoxon_p(nonzero) <= alpha
         p = stats.wilcoxon_p(x, y) if testable else None
         raw[name] = (len(common), p, stats.a12(x, y) if common else None)
@@ -155,7 +156,8 @@ def _versus_reference(bench, by_strategy, reference, alpha, notes) -> dict[str, 
         if p is None:
             tied = n > 0 and a == 0.5 and all(_acc(by_strategy[name][s]) == _acc(ref[s]) for s in set(by_strategy[name]) & set(ref))
             verdict = "identical to the reference on every seed" if tied else (
-                f"too few seeds to test (n={n} < {_seeds_needed(alpha)})"
+                f"too few seeds to test (n={n} < {_seeds_needed(alpha)})" if differing[name] == n else
+                f"too few differing seeds to test ({differing[name]} of {n} differ; needs {_seeds_needed(alpha)})"
             )
             out[name] = VersusReference(reference, n, None, None, a, verdict)
             continue

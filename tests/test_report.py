@@ -96,11 +96,13 @@ def test_main_reports_bad_folders(tmp_path, capsys):
     [
         ([run("random", 0, [0.5, 0.8]), run("asha", 0, [0.6, 0.9])], "too few seeds to test (n=1 < 6)"),
         ([run("asha", s, [0.6, 0.9]) for s in range(3)], "needs at least 3 strategies; there are 1"),
+        ([run("random", s, [0.5, 0.8]) for s in range(8)] + [run("asha", s, [0.5, 0.8 + (s < 2) * 0.1]) for s in range(8)],
+         "too few differing seeds to test (2 of 8 differ; needs 6)"),
         ([run(n, s, [0.5, 0.8]) for n in ("random", "asha", "grid") for s in range(6)], "identical to the reference on every seed"),
         (three_strategies(3) + [run("hyperband", 0, [], failed=True)], "1 failed"),
         ([r for r in three_strategies() if not (r.strategy == "grid" and r.seed == 5)], "grid has no run for seed(s) [5]"),
     ],
-    ids=["single-seed", "single-strategy", "ties", "failed-run", "missing-seed"],
+    ids=["single-seed", "single-strategy", "mostly-tied", "ties", "failed-run", "missing-seed"],
 )
 def test_edge_cases_give_statements_not_nan(records, expected):
     a = analyse(records)
