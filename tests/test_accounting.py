@@ -56,7 +56,7 @@ def test_the_wallclock_cap_is_not_counted_as_compute_saved():
     trials = rec.trial_records(budget, None, wallclock_cut=True)
     assert {t.trial_id: t.outcome for t in trials} == {"a": COMPLETED, "b": STOPPED_EARLY, "c": CUT_BY_WALLCLOCK, "d": CUT_BY_WALLCLOCK}
     problem = tiny_problem(budget=budget)
-    record = _record(problem, SimpleNamespace(name="random"), 0, budget, "2026", 10.0, trials, 0.0, "local")
+    record = _record(problem, SimpleNamespace(name="random"), 0, budget, "2026", 10.0, 10.0, trials, 0.0, "local")
     assert (record.epochs_used, record.epochs_full) == (6, 3 + 3 + 2 + 0)  # only b's early stop saved epochs
     assert record.compute_saved == pytest.approx(2 / 8)
 
@@ -65,7 +65,7 @@ def test_compute_saved_matches_recorded_epochs():
     problem = tiny_problem(budget=Budget(max_epochs=3, num_trials=4))
     rec = recorder_with({"a": 3, "b": 1, "c": 1, "d": 3}, dict.fromkeys("abcd", "TERMINATED"))
     trials = rec.trial_records(problem.budget, None, False)
-    record = _record(problem, SimpleNamespace(name="asha"), 0, problem.budget, "2026-01-01T00:00:00", 2.0, trials, 0.0, "local")
+    record = _record(problem, SimpleNamespace(name="asha"), 0, problem.budget, "2026-01-01T00:00:00", 2.0, 2.0, trials, 0.0, "local")
     assert (record.epochs_used, record.epochs_full) == (8, 12)
     assert record.compute_saved == 1 - 8 / 12
     assert record.best_val_acc == 0.8 and record.best_trial_id in {"a", "d"}
@@ -79,7 +79,7 @@ def test_soundness_flags_paused_trials_and_poor_accuracy():
     problem = tiny_problem(budget=Budget(max_epochs=3, num_trials=2))
     rec = recorder_with({"a": 1, "b": 1}, {"a": "PAUSED", "b": "TERMINATED"})
     trials = rec.trial_records(problem.budget, None, False)
-    record = _record(problem, SimpleNamespace(name="hyperband"), 0, problem.budget, "2026", 1.0, trials, 0.0, "local")
+    record = _record(problem, SimpleNamespace(name="hyperband"), 0, problem.budget, "2026", 1.0, 1.0, trials, 0.0, "local")
     problems = " ".join(run_problems(record, 0.5, multi_fidelity=True))  # best 0.6 < 0.75
     assert "ended PAUSED" in problems and "not well above chance" in problems
 
@@ -103,6 +103,6 @@ def test_observed_concurrency_from_traces():
     sequential = [replace(a, epochs=ep(0.0)), replace(b, epochs=ep(1.0))]
     overlapping = [replace(a, epochs=ep(0.0)), replace(b, epochs=ep(0.6))]
     for trials, expected in ((sequential, 1), (overlapping, 2)):
-        record = _record(problem, SimpleNamespace(name="random"), 0, problem.budget, "2026", 2.0, trials, 0.0, "local")
+        record = _record(problem, SimpleNamespace(name="random"), 0, problem.budget, "2026", 2.0, 2.0, trials, 0.0, "local")
         assert observed_concurrency(record) == expected
     assert any("2 trials ran at once" in p for p in run_problems(record, 0.1, multi_fidelity=False))
