@@ -392,3 +392,14 @@ def test_a_trainable_that_fails_to_start_fails_its_trial_not_the_run(ray_local, 
     record = runner.run(toy_problem(Budget(max_epochs=3, num_trials=2)), strategies.get("random"), seed=0)
     assert [t.outcome for t in record.trials] == [FAILED, FAILED]
     assert all("no such row" in t.error for t in record.trials)
+
+
+def test_a_wallclock_cap_is_on_the_simulated_clock(ray_local):
+    problem = toy_problem(Budget(max_epochs=EPOCHS, num_trials=8, wallclock_s=5.0))
+    record = runner.run(problem, strategies.get("random"), seed=0)
+    last_epoch = max(e.epoch_s for t in record.trials for e in t.epochs)
+    # The first result past the cap ends the run; the epoch its trial had already begun still runs
+    # out before the actor stops, as a Ray actor finishes its current call.
+    assert 5.0 <= record.wallclock_s < 5.0 + 2 * last_epoch
+    assert {t.outcome for t in record.trials} >= {"cut_by_wallclock"}
+    assert record.compute_saved == 0.0  # the cap saves nothing: a cut trial counts at what it used
