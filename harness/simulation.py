@@ -25,7 +25,6 @@ import contextlib
 import itertools
 import os
 import traceback
-from collections import Counter
 from typing import Any, Callable, Iterator
 
 from harness.ray_session import SLOT
@@ -212,13 +211,6 @@ class SimulatedActorManager(_ray_actor_manager.RayActorManager):
         now = self.now
         self.__init__()
         self.now = now
-
-    def get_live_actors_resources(self):
-        counter: Counter = Counter()
-        for _, acquired in self._live_actors_to_ray_actors_resources.values():
-            for bundle in acquired.resource_request.bundles:
-                counter.update(bundle)
-        return dict(counter)
 
 
 # Enough of everything that only the tuning slot limits how many trials run at once.
