@@ -141,7 +141,8 @@ class Finding:
     current_mean: float | None
     p: float | None  # one-sided, before correction
     p_holm: float | None
-    regressed: bool
+    worse: bool  # the mean is worse than the baseline's by more than the tolerance
+    regressed: bool  # ... and consistently so across the paired seeds
     note: str = ""
 
     @property
@@ -179,8 +180,7 @@ class GateResult:
         lines = []
         for f in self.regressions:
             lines.append(f"REGRESSION {f.line()}")
-        worse_not_sig = [f for f in self.findings if not f.regressed and f.note.startswith("worse")]
-        for f in worse_not_sig:
+        for f in (f for f in self.findings if f.worse and not f.regressed):
             lines.append(f"not significant {f.line()}")
         for text in self.unmatched:
             lines.append(f"unmatched: {text}")
@@ -245,7 +245,7 @@ def _one_sided_p(rule: Rule, base: list[float], cur: list[float]) -> float | Non
 def _finding(key, rule: Rule, base: list[float], cur: list[float], p, p_holm, alpha) -> Finding:
     n = len(base)
     if n == 0:
-        return Finding(*key, rule, 0, None, None, None, None, False, "no paired seeds")
+        return Finding(*key, rule, 0, None, None, None, None, False, False, "no paired seeds")
     bm, cm = statistics.fmean(base), statistics.fmean(cur)
     mean_shortfall = (bm - cm if rule.higher_is_better else cm - bm) - rule.allowance(bm)
     worse = mean_shortfall > 0
@@ -255,4 +255,4 @@ def _finding(key, rule: Rule, base: list[float], cur: list[float], p, p_holm, al
         note = "worse beyond the tolerance" + ("" if significant else ", not consistently across seeds")
         if 1 / 2**n >= alpha:
             note += f" ({n} seeds can never reach p < {alpha}; run more)"
-    return Finding(*key, rule, n, bm, cm, p, p_holm, worse and significant, note)
+    return Finding(*key, rule, n, bm, cm, p, p_holm, worse, worse and significant, note)

@@ -30,6 +30,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from harness.errors import ConfigError
+from harness.records import COMPLETED, FAILED
 from harness.space import Choice, IntRange, LogUniform, SearchSpace, Uniform
 
 FORMAT = "tuning-bench/learning-curve-table"
@@ -304,7 +305,7 @@ def from_records(records, params: dict[str, Axis], benchmark: str, provenance: d
             row = _row(params, trial.config)
             if _snap(params, trial.config) != {n: trial.config[n] for n in params}:
                 raise TableError(f"seed {record.seed}: trial config {trial.config} is not a recorded level combination")
-            if trial.outcome != "completed" and trial.outcome != "failed":
+            if trial.outcome not in (COMPLETED, FAILED):
                 raise TableError(f"seed {record.seed}: trial {trial.config} ended {trial.outcome}; a table needs whole curves")
             seen.add(row)
             for e in trial.epochs:
