@@ -46,6 +46,11 @@ class Problem:
                 f"problem {self.name}: grace_epochs {self.grace_epochs} must lie in 1..max_epochs "
                 f"({self.budget.max_epochs})"
             )
+        if self.table is not None and self.budget.max_epochs > self.table.max_epochs:
+            raise ConfigError(
+                f"problem {self.name}: budget max_epochs={self.budget.max_epochs} exceeds the "
+                f"{self.table.max_epochs} epochs its table records"
+            )
         if self.reduction_factor < 2:
             raise ConfigError(f"problem {self.name}: reduction_factor must be >= 2, got {self.reduction_factor}")
 

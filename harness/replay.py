@@ -36,10 +36,6 @@ def problem(
     reduction_factor: int = 3,
 ) -> Problem:
     """The replay of ``table`` as a problem; ``grid`` is grid search's grid form (recorded levels)."""
-    if budget.max_epochs > table.max_epochs:
-        raise ConfigError(
-            f"problem {name}: budget max_epochs={budget.max_epochs} exceeds the {table.max_epochs} epochs the table records"
-        )
     return Problem(
         name=name,
         load_data=None,

@@ -131,7 +131,7 @@ def test_the_replay_space_spans_the_levels_with_the_live_kinds():
     assert space.params["batch_size"].values == (32, 64)
     with pytest.raises(tables.TableError, match="not recorded levels"):
         synthetic_table().space({"lr": (3e-3,), "units": (16,), "batch_size": (32,)})
-    with pytest.raises(ConfigError, match="exceeds"):
+    with pytest.raises(ConfigError, match="exceeds the 9 epochs"):
         toy_problem(Budget(max_epochs=EPOCHS + 1, num_trials=4))
 
 
@@ -403,3 +403,9 @@ def test_a_wallclock_cap_is_on_the_simulated_clock(ray_local):
     assert 5.0 <= record.wallclock_s < 5.0 + 2 * last_epoch
     assert {t.outcome for t in record.trials} >= {"cut_by_wallclock"}
     assert record.compute_saved == 0.0  # the cap saves nothing: a cut trial counts at what it used
+
+
+def test_a_budget_beyond_the_table_is_refused_at_collection(session):
+    result = session("--budget", "max_epochs=12", module=REPLAY_BENCHMARK)
+    assert result.ret == 4
+    assert "budget max_epochs=12 exceeds the 9 epochs its table records" in result.stderr.str()
