@@ -81,7 +81,7 @@ def analyse(
     for bench, by_strategy in sorted(by_bench.items()):
         accs = [r.best_val_acc for s in by_strategy.values() for r in s.values() if r.best_val_acc is not None]
         targets[bench] = target if target is not None else target_fraction * max(accs, default=0.0)
-        ranks = _benchmark_ranks(by_strategy)
+        ranks = benchmark_ranks(by_strategy)
         versus = _versus_reference(bench, by_strategy, reference, alpha, notes)
         for name, seeds in sorted(by_strategy.items()):
             rows.append(_strategy_stats(bench, name, seeds, targets[bench], ranks.get(name), versus.get(name)))
@@ -93,7 +93,7 @@ def analyse(
     return Analysis(rows, targets, omnibus, reference, target_fraction, alpha, notes, runs)
 
 
-def _acc(r: RunRecord) -> float:
+def run_accuracy(r: RunRecord) -> float:
     # A run in which every trial failed found nothing: it ranks and pairs as accuracy 0.
     return r.best_val_acc if r.best_val_acc is not None else 0.0
 
@@ -124,12 +124,13 @@ def _complete_blocks(by_strategy: dict[str, dict[int, RunRecord]]) -> list[int]:
     return sorted(common)
 
 
-def _benchmark_ranks(by_strategy) -> dict[str, float]:
+def benchmark_ranks(by_strategy: dict[str, dict[int, RunRecord]]) -> dict[str, float]:
+    """Each strategy's average rank (1 = best) on accuracy over the seeds every strategy ran."""
     names = sorted(by_strategy)
     seeds = _complete_blocks(by_strategy)
     if len(names) < 2 or not seeds:
         return {}
-    ranks = stats.average_ranks([[_acc(by_strategy[n][s]) for n in names] for s in seeds])
+    ranks = stats.average_ranks([[run_accuracy(by_strategy[n][s]) for n in names] for s in seeds])
     return {n: float(r) for n, r in zip(names, ranks)}
 
 
@@ -145,7 +146,7 @@ def _versus_reference(bench, by_strategy, reference, alpha, notes) -> dict[str, 
         if name == reference:
             continue
         common = sorted(set(seeds) & set(ref))
-        x, y = [_acc(seeds[s]) for s in common], [_acc(ref[s]) for s in common]
+        x, y = [run_accuracy(seeds[s]) for s in common], [run_accuracy(ref[s]) for s in common]
         nonzero = differing[name] = sum(a != b for a, b in zip(x, y))
         testable = nonzero > 0 and stats.min_wilcoxon_p(nonzero) <= alpha
         p = stats.wilcoxon_p(x, y) if testable else None
@@ -154,7 +155,7 @@ def _versus_reference(bench, by_strategy, reference, alpha, notes) -> dict[str, 
     out = {reference: VersusReference(reference, len(ref), None, None, None, "reference")}
     for name, (n, p, a) in raw.items():
         if p is None:
-            tied = n > 0 and a == 0.5 and all(_acc(by_strategy[name][s]) == _acc(ref[s]) for s in set(by_strategy[name]) & set(ref))
+            tied = n > 0 and a == 0.5 and all(run_accuracy(by_strategy[name][s]) == run_accuracy(ref[s]) for s in set(by_strategy[name]) & set(ref))
             verdict = "identical to the reference on every seed" if tied else (
                 f"too few seeds to test (n={n} < {_seeds_needed(alpha)})" if differing[name] == n else
                 f"too few differing seeds to test ({differing[name]} of {n} differ; needs {_seeds_needed(alpha)})"
@@ -183,7 +184,7 @@ def _omnibus(by_bench, alpha) -> Omnibus:
     blocks = []
     for bench, by_strategy in sorted(by_bench.items()):
         common = set.intersection(*(set(by_strategy[n]) for n in names)) if names else set()
-        blocks += [[_acc(by_strategy[n][s]) for n in names] for s in sorted(common)]
+        blocks += [[run_accuracy(by_strategy[n][s]) for n in names] for s in sorted(common)]
     if len(names) < 3:
         return Omnibus(tuple(names), len(blocks), statement=f"the Friedman test needs at least 3 strategies; there are {len(names)}")
     if len(blocks) < 2:

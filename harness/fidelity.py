@@ -10,6 +10,7 @@ import statistics
 from dataclasses import dataclass
 
 from harness import stats
+from harness.analysis import benchmark_ranks, run_accuracy
 from harness.compare import latest_per_seed
 from harness.records import RunRecord
 
@@ -48,13 +49,10 @@ def agreement(live: list[RunRecord], replay: list[RunRecord]) -> Agreement:
     if len(strategies) < 2 or not seeds:
         raise ValueError("the two benchmarks share fewer than 2 strategies or no complete seed")
 
-    def acc(r: RunRecord) -> float:
-        return r.best_val_acc if r.best_val_acc is not None else 0.0
-
     def summary(runs):
-        mean = {s: statistics.fmean(acc(runs[(s, k)]) for k in seeds) for s in strategies}
-        ranks = stats.average_ranks([[acc(runs[(s, k)]) for s in strategies] for k in seeds])
-        return mean, dict(zip(strategies, ranks))
+        by_strategy = {s: {k: runs[(s, k)] for k in seeds} for s in strategies}
+        mean = {s: statistics.fmean(run_accuracy(r) for r in by_strategy[s].values()) for s in strategies}
+        return mean, benchmark_ranks(by_strategy)
 
     (lm, lr), (rm, rr) = summary(a), summary(b)
     return Agreement(

@@ -31,7 +31,7 @@ from harness.simulation import SIM_TIME_KEY, simulated_actors
 
 # Importing harness set Ray's environment first (harness/__init__), so Ray may be imported here.
 from ray.tune import Callback  # noqa: E402
-from ray.tune.stopper import Stopper  # noqa: E402
+from ray.tune.stopper import CombinedStopper, MaximumIterationStopper, Stopper  # noqa: E402
 
 
 def resolve_gpus(budget: Budget, gpus_available: float) -> float:
@@ -143,8 +143,6 @@ def _stop_rule(budget: Budget, replay: bool):
     """Tune's stopper: max_epochs per trial; a replay's wall-clock cap is on the simulated clock."""
     if not replay or budget.wallclock_s is None:
         return {"training_iteration": budget.max_epochs}
-    from ray.tune.stopper import CombinedStopper, MaximumIterationStopper
-
     return CombinedStopper(MaximumIterationStopper(budget.max_epochs), _SimulatedTimeBudget(budget.wallclock_s))
 
 
