@@ -34,10 +34,14 @@ def _parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("record-table", help="sweep a live benchmark's TABLE_LEVELS and write a learning-curve table")
     rec.add_argument("benchmark", help="benchmark module, e.g. benchmarks/test_digits.py")
     rec.add_argument("--out", required=True, help="table file to write, e.g. datasets/tables/digits.npz")
-    rec.add_argument("--seeds", type=int, nargs="+", default=[0], help="one sweep (table repeat) per seed (default 0)")
+    rec.add_argument("--seeds", type=int, nargs="+", default=[0],
+                     help="one independent sweep (table repeat) per seed (default 0); e.g. --seeds $(seq 0 19)")
     rec.add_argument("--concurrency", type=int, default=1, help="trials trained at once (default 1)")
     rec.add_argument("--results-dir", default="results", help="where the sweeps' run records go")
     rec.add_argument("--force", action="store_true", help="replace an existing table file")
+    rec.add_argument("--fresh", action="store_true",
+                     help="train every seed again instead of reusing finished sweeps stored under --results-dir "
+                          "(by default a killed recording, rerun, continues where it stopped)")
 
     from harness.gate import ALPHA, DEFAULT_RULES
 
@@ -46,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     gate.add_argument("--results-dir", default="results")
     gate.add_argument("--benchmark", help="only this benchmark's runs (default: the baseline's benchmarks)")
     gate.add_argument("--rule", action="append", default=None, metavar="METRIC:TOL",
-                      help=f"repeatable; default {' '.join(DEFAULT_RULES)}")
+                      help=f"repeatable; default {' '.join(DEFAULT_RULES)}".replace("%", "%%"))  # argparse formats help with %
     gate.add_argument("--alpha", type=float, default=ALPHA)
 
     base = sub.add_parser("baseline", help="store the newest run per benchmark, strategy and seed as a baseline")
@@ -98,7 +102,8 @@ def _report(args) -> int:
 def _record(args) -> int:
     from harness.recording import record_table
 
-    table = record_table(args.benchmark, args.out, args.seeds, args.concurrency, args.results_dir, overwrite=args.force)
+    table = record_table(args.benchmark, args.out, args.seeds, args.concurrency, args.results_dir, overwrite=args.force,
+                         resume=not args.fresh)
     print(f"written: {args.out} ({table.n_configs} configurations x {table.n_repeats} repeats x {table.max_epochs} epochs, "
           f"fingerprint {table.fingerprint})")
     return 0

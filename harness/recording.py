@@ -4,6 +4,10 @@ The benchmark module names the levels to record (``TABLE_LEVELS``, one tuple per
 its space). The sweep is Ray Tune's grid search over their full product, FIFO (every
 configuration trains for ``max_epochs``), once per seed; each sweep is stored as an ordinary run
 record (benchmark ``<name>_sweep``), so nothing recorded is lost, and the table is built from them.
+
+Recording is resumable: a seed whose whole sweep is already stored (same levels and epochs, every
+configuration trained to the end, test accuracy recorded) is not trained again, so a killed
+recording rerun with the same command continues with the first seed it lacks.
 """
 
 from __future__ import annotations
@@ -52,6 +56,27 @@ def _sweep_strategy(axes: dict[str, tables.Axis]):
     return Strategy(name="sweep", summary="every table configuration, trained to max_epochs", build=build)
 
 
+def _levels_key(axes: dict[str, tables.Axis]) -> list:
+    return [[name, axis.kind, list(axis.levels)] for name, axis in axes.items()]
+
+
+def finished_sweep(store, name: str, seed: int, axes: dict[str, tables.Axis], max_epochs: int):
+    """The newest stored sweep of ``seed`` that a table can use as it is, or None."""
+    from harness.records import COMPLETED, FAILED
+
+    configs = math.prod(len(a.levels) for a in axes.values())
+    for record in reversed(store.load_runs(f"{name}_sweep")):
+        if record.seed != seed or record.provenance.get("table_levels") != _levels_key(axes):
+            continue
+        if record.budget.get("max_epochs") != max_epochs or len(record.trials) != configs:
+            continue
+        whole = all(t.outcome in (COMPLETED, FAILED) for t in record.trials)
+        tested = all(e.test_acc is not None for t in record.trials for e in t.epochs)
+        if whole and tested and len({tables._row(axes, t.config) for t in record.trials}) == configs:
+            return record
+    return None
+
+
 def record_table(
     benchmark: str,
     out: str | Path,
@@ -60,8 +85,12 @@ def record_table(
     results_dir: str | Path = "results",
     progress: Callable[[str], None] | None = print,
     overwrite: bool = False,
+    resume: bool = True,
 ) -> tables.LearningCurveTable:
-    """Sweep ``TABLE_LEVELS`` of a benchmark once per seed, store the runs, and write the table to ``out``."""
+    """Sweep ``TABLE_LEVELS`` of a benchmark once per seed, store the runs, and write the table to ``out``.
+
+    With ``resume`` (the default), seeds whose finished sweep is already stored are not trained again.
+    """
     from harness import provenance, runner
     from harness.store import ResultStore
 
@@ -72,18 +101,28 @@ def record_table(
     out = Path(out)
     if out.exists() and not overwrite:
         raise ConfigError(f"record-table: {out} exists; pass --force to replace it")
+    if len(set(seeds)) != len(seeds):
+        raise ConfigError(f"record-table: seeds repeat: {seeds}; each repeat must be an independent seed")
     axes = table_axes(problem, levels)
     configs = math.prod(len(a.levels) for a in axes.values())
     budget = dataclasses.replace(problem.budget, num_trials=configs, max_concurrent_trials=concurrency, wallclock_s=None)
     store = ResultStore(results_dir)
     records = []
-    for seed in seeds:
+    for done, seed in enumerate(seeds):
+        stored = finished_sweep(store, problem.name, seed, axes, budget.max_epochs) if resume else None
+        if stored is not None:
+            if progress:
+                progress(f"seed {seed}: reusing its finished sweep {stored.run_id[:8]} (recorded {stored.started_at})")
+            records.append(stored)
+            continue
         if progress:
-            progress(f"recording {problem.name}, seed {seed}: {configs} configurations x {budget.max_epochs} epochs, "
-                     f"{concurrency} at a time")
+            progress(f"recording {problem.name}, seed {seed} ({done + 1} of {len(seeds)}): {configs} configurations x "
+                     f"{budget.max_epochs} epochs, {concurrency} at a time")
         record = runner.run(problem, _sweep_strategy(axes), seed, budget, progress=progress)
         # Stored apart from the benchmark's own runs, so that its reports do not count a "sweep" strategy.
-        path = store.save(dataclasses.replace(record, benchmark=f"{problem.name}_sweep"))
+        record = dataclasses.replace(record, benchmark=f"{problem.name}_sweep",
+                                     provenance={**record.provenance, "table_levels": _levels_key(axes)})
+        path = store.save(record)
         if progress:
             progress(f"  stored the sweep's run record: {path}")
         records.append(record)
@@ -92,7 +131,8 @@ def record_table(
         "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "budget": budget.to_dict(),
         "sweep_runs": [r.run_id for r in records],
-        "command": f"python -m harness record-table {benchmark} --seeds {' '.join(map(str, seeds))} "
+        "sweep_commits": sorted({str(r.provenance.get("git_commit")) for r in records}),
+        "command": f"python -m harness record-table {benchmark} --out {out} --seeds {' '.join(map(str, seeds))} "
                    f"--concurrency {concurrency}",
     }
     table = tables.from_records(records, axes, problem.name, provenance=meta)

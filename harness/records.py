@@ -9,8 +9,10 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 2  # 2 added clock and real_s; version 1 records read as real-clock runs
-READ_VERSIONS = (1, 2)
+# 2 added clock and real_s; 3 added held-out test accuracy (per epoch, and of the selected configuration).
+# Older records read as real-clock runs without test accuracy.
+SCHEMA_VERSION = 3
+READ_VERSIONS = (1, 2, 3)
 REAL, SIMULATED = "real", "simulated"
 
 # A trial's outcome once the run is over. Every trial gets exactly one.
@@ -30,6 +32,7 @@ class EpochRecord:
     train_loss: float
     epoch_s: float  # time spent training and validating this epoch
     elapsed_s: float  # run clock (see RunRecord.clock) when the driver received this result
+    test_acc: float | None = None  # held-out test accuracy after this epoch (never used to select)
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,11 @@ class TrialRecord:
     @property
     def best_val_acc(self) -> float | None:
         return max((e.val_acc for e in self.epochs), default=None)
+
+    @property
+    def best_epoch(self) -> EpochRecord | None:
+        """The epoch of the best validation accuracy (the first, on ties): where the trial is selected."""
+        return max(self.epochs, key=lambda e: e.val_acc, default=None)
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,11 @@ class RunRecord:
     schema_version: int = SCHEMA_VERSION
     clock: str = REAL  # SIMULATED for a replay: wallclock_s, elapsed_s and epoch_s are simulated seconds
     real_s: float | None = None  # real seconds the run took (differs from wallclock_s for replays)
+    # Held-out test accuracy of the selected configuration (the best_val_acc trial) at the epoch it was
+    # selected. Unlike best_val_acc it is not the score the search maximised, so it is not biased upward
+    # by how many configurations a strategy saw. None for records older than schema 3, or without a test split.
+    test_acc: float | None = None
+    best_epoch: int | None = None  # the epoch of best_trial_id at which it was selected
 
     def count(self, outcome: str) -> int:
         return sum(t.outcome == outcome for t in self.trials)
@@ -87,6 +100,7 @@ class RunRecord:
             "strategy": self.strategy,
             "seed": self.seed,
             "best_val_acc": self.best_val_acc,
+            "test_acc": self.test_acc,
             "wallclock_s": round(self.wallclock_s, 3),
             "clock": self.clock,
             "epochs_used": self.epochs_used,

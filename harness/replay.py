@@ -62,8 +62,8 @@ class TableDecoder:
 class TableTrainable(tune.Trainable):
     """Each ``step()`` is one recorded epoch of the nearest recorded configuration (no training).
 
-    A run with seed ``s`` replays the table's repeat recorded with seed ``s`` (or ``s`` mod the
-    number of repeats). A curve recorded as failed fails here at the same epoch, as it did live.
+    A run with seed ``s`` replays the table's repeat recorded with seed ``s``, an independent
+    recording; a seed the table lacks is refused at collection. A curve recorded as failed fails here at the same epoch, as it did live.
     """
 
     def setup(self, config: dict, table: LearningCurveTable = None, decode: TableDecoder = None, seed: int = 0) -> None:
@@ -84,8 +84,10 @@ class TableTrainable(tune.Trainable):
             raise FloatingPointError(f"training loss is not finite at epoch {e + 1} (as recorded)")
         self._epoch += 1
         loss = float(self._table.val_loss[c, r, e])
+        test = float(self._table.test_acc[c, r, e])
         return {
             "val_acc": acc,
+            "test_acc": test if math.isfinite(test) else None,
             "val_loss": loss if math.isfinite(loss) else None,
             "epoch": self._epoch,
             "epoch_s": float(self._table.epoch_s[c, r, e]),

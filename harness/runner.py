@@ -166,6 +166,7 @@ def _record(problem, strategy, seed, budget, started_at, wallclock_s, real_s, tr
     train_s = sum(e.epoch_s for t in trials for e in t.epochs)
     slots = min(budget.max_concurrent_trials, max(len(trials), 1))
     best = max((t for t in trials if t.epochs), key=lambda t: t.best_val_acc, default=None)
+    selected = best.best_epoch if best else None
     return RunRecord(
         run_id=uuid.uuid4().hex,
         benchmark=problem.name,
@@ -195,6 +196,8 @@ def _record(problem, strategy, seed, budget, started_at, wallclock_s, real_s, tr
         ),
         clock=SIMULATED if problem.is_replay else REAL,
         real_s=real_s,
+        test_acc=selected.test_acc if selected else None,
+        best_epoch=selected.epoch if selected else None,
     )
 
 
@@ -275,6 +278,7 @@ class _Recorder(Callback):
                 train_loss=_finite(result.get("train_loss")),
                 epoch_s=float(result["epoch_s"]),
                 elapsed_s=float(result.get(SIM_TIME_KEY, time.perf_counter() - self.t0)),
+                test_acc=_finite(result.get("test_acc")),
             )
         )
 

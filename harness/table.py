@@ -4,13 +4,15 @@ A table is what a replay (``harness.replay``) looks results up in instead of tra
 configurations are the full product of a few *levels* per hyperparameter, so any configuration a
 searcher proposes maps onto exactly one row (see :meth:`LearningCurveTable.snap`).
 
-File format (version 1): one ``.npz`` archive (numpy's zip of ``.npy`` arrays, loaded with
+File format (version 2): one ``.npz`` archive (numpy's zip of ``.npy`` arrays, loaded with
 ``allow_pickle=False``), documented in ``datasets/tables/README.md``:
 
 * ``meta``: a JSON string. ``format``, ``version``, ``benchmark``, ``params`` (a list of
   ``name``, ``kind`` and ``levels``, in the order that numbers the configurations), ``seeds`` (the
   data/weight seed of each repeat), ``max_epochs`` and ``provenance``.
-* ``val_acc``, ``val_loss``, ``epoch_s``: float32 arrays of shape ``(configs, repeats, epochs)``.
+* ``val_acc``, ``val_loss``, ``epoch_s``, ``test_acc``: float32 arrays of shape ``(configs, repeats, epochs)``.
+  Each repeat is an independent recording (its own data split and weight seed), so a replay seed
+  maps to exactly one repeat. Version 2 added ``test_acc`` (held-out test accuracy per epoch).
   Configuration ``i`` is the ``i``-th element of ``itertools.product`` over the levels.
   A trial that failed (a non-finite loss) is NaN from the epoch it failed at onwards.
 """
@@ -18,6 +20,7 @@ File format (version 1): one ``.npz`` archive (numpy's zip of ``.npy`` arrays, l
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import hashlib
 import io
 import itertools
@@ -34,8 +37,8 @@ from harness.records import COMPLETED, FAILED
 from harness.space import Choice, IntRange, LogUniform, SearchSpace, Uniform
 
 FORMAT = "tuning-bench/learning-curve-table"
-VERSION = 1
-ARRAYS = ("val_acc", "val_loss", "epoch_s")
+VERSION = 2
+ARRAYS = ("val_acc", "val_loss", "epoch_s", "test_acc")
 KINDS = ("log", "linear", "int", "choice")  # how a proposed value maps onto the levels
 
 
@@ -116,7 +119,9 @@ class LearningCurveTable:
     val_acc: np.ndarray  # (configs, repeats, epochs), float32
     val_loss: np.ndarray
     epoch_s: np.ndarray
+    test_acc: np.ndarray  # held-out test accuracy per epoch; NaN where the data set has no test split
     provenance: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None  # the file it was loaded from, for messages
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -148,8 +153,18 @@ class LearningCurveTable:
         return _snap(self.params, config)
 
     def repeat_for(self, seed: int) -> int:
-        """Which recorded repeat a run with ``seed`` replays: the one recorded with that seed, or seed mod repeats."""
-        return self.seeds.index(seed) if seed in self.seeds else seed % self.n_repeats
+        """The recorded repeat a run with ``seed`` replays: the one recorded with that seed.
+
+        Repeats are independent recordings; reusing one for a second seed would count one draw twice,
+        so a seed the table did not record is refused.
+        """
+        if seed not in self.seeds:
+            raise TableError(
+                f"table {self.benchmark} ({self.source or 'in memory'}) records {self.n_repeats} independent repeats "
+                f"(seeds {_seed_text(self.seeds)}); seed {seed} has none. Use at most {self.n_repeats} seeds "
+                f"(--seeds {self.n_repeats}), or record more repeats with `python -m harness record-table`"
+            )
+        return self.seeds.index(seed)
 
     def space(self, grid: dict[str, tuple] | None = None) -> SearchSpace:
         """The search space of the table's configurations; ``grid`` (default: all levels) must use recorded levels."""
@@ -197,6 +212,12 @@ class LearningCurveTable:
         return h.hexdigest()[:16]
 
 
+def _seed_text(seeds: tuple[int, ...]) -> str:
+    if list(seeds) == list(range(seeds[0], seeds[0] + len(seeds))) and len(seeds) > 2:
+        return f"{seeds[0]}..{seeds[-1]}"
+    return ", ".join(map(str, seeds))
+
+
 def load(path: str | Path) -> LearningCurveTable:
     """Load and check a table file; a bad one raises :class:`TableError` naming the file and the fault."""
     path = Path(path)
@@ -208,23 +229,29 @@ def load(path: str | Path) -> LearningCurveTable:
     except Exception as exc:  # zip, npy header or pickle refusals: all mean "not a table file"
         raise TableError(f"{path}: not a learning-curve table ({type(exc).__name__}: {exc})") from None
     try:
-        return from_arrays(arrays)
+        return dataclasses.replace(from_arrays(arrays), source=str(path))
     except TableError as exc:
         raise TableError(f"{path}: {exc}") from None
 
 
 def from_arrays(arrays: dict[str, np.ndarray]) -> LearningCurveTable:
-    missing = [k for k in ("meta", *ARRAYS) if k not in arrays]
-    if missing:
-        raise TableError(f"missing arrays {missing}")
+    if "meta" not in arrays:
+        raise TableError("missing arrays ['meta']")
     try:
         meta = json.loads(str(arrays["meta"]))
     except ValueError as exc:
         raise TableError(f"meta is not JSON: {exc}") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise TableError(f"format is {meta.get('format') if isinstance(meta, dict) else None!r}, expected {FORMAT!r}")
+    missing = [k for k in ARRAYS if k not in arrays]
+    if meta.get("version") == VERSION and missing:
+        raise TableError(f"missing arrays {missing}")
     if meta.get("version") != VERSION:
-        raise TableError(f"table version {meta.get('version')!r}; this harness reads version {VERSION}")
+        command = (meta.get("provenance") or {}).get("command") or "python -m harness record-table BENCHMARK --out FILE --seeds 0 1 ..."
+        raise TableError(
+            f"table version {meta.get('version')!r}; this harness reads version {VERSION}, which adds held-out test "
+            f"accuracy and independent repeats. Re-record it: {command} --force"
+        )
     try:
         params = {str(p["name"]): Axis(p["kind"], tuple(p["levels"])) for p in meta["params"]}
         if len(params) != len(meta["params"]):
@@ -278,6 +305,11 @@ def _validate(t: LearningCurveTable) -> None:
         raise TableError("val_acc has a gap: a recorded epoch after a missing one")
     if np.any((acc[recorded] < 0) | (acc[recorded] > 1)):
         raise TableError("val_acc outside [0, 1]")
+    test = t.test_acc
+    if np.any(np.isfinite(test) & ~recorded):
+        raise TableError("test_acc recorded for an epoch whose val_acc is missing")
+    if np.any((test[np.isfinite(test)] < 0) | (test[np.isfinite(test)] > 1)):
+        raise TableError("test_acc outside [0, 1]")
     bad_time = recorded & ~(np.isfinite(secs) & (secs >= 0))
     if np.any(bad_time):
         c, r, e = np.argwhere(bad_time)[0]
@@ -312,6 +344,7 @@ def from_records(records, params: dict[str, Axis], benchmark: str, provenance: d
                 arrays["val_acc"][row, r_index, e.epoch - 1] = e.val_acc
                 arrays["val_loss"][row, r_index, e.epoch - 1] = np.nan if e.val_loss is None else e.val_loss
                 arrays["epoch_s"][row, r_index, e.epoch - 1] = e.epoch_s
+                arrays["test_acc"][row, r_index, e.epoch - 1] = np.nan if e.test_acc is None else e.test_acc
         if len(seen) != shape[0]:
             raise TableError(f"seed {record.seed}: {shape[0] - len(seen)} of {shape[0]} configurations were not recorded")
     return LearningCurveTable(benchmark, params, tuple(seeds), provenance=dict(provenance or {}), **arrays)

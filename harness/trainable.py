@@ -66,9 +66,13 @@ class EpochTrainable(tune.Trainable):
         if not math.isfinite(train_loss):
             raise FloatingPointError(f"training loss is {train_loss} at epoch {self._epoch + 1}")
         val_loss, val_acc = evaluate(self._model, self._data.x_valid, self._data.y_valid)
+        # Held-out test accuracy is recorded every epoch but never reported as the metric: the run
+        # selects on val_acc, and test_acc at the selected epoch is what it is judged on.
+        test_acc = None if self._data.x_test is None else evaluate(self._model, self._data.x_test, self._data.y_test)[1]
         self._epoch += 1
         return {
             "val_acc": val_acc,
+            "test_acc": test_acc,
             "val_loss": val_loss,
             "train_loss": train_loss,
             "epoch": self._epoch,

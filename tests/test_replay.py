@@ -31,20 +31,20 @@ EPOCHS = 9
 
 
 def synthetic_table(failed_row: int | None = None, **changes) -> tables.LearningCurveTable:
-    """18 configurations x 2 repeats x 9 epochs: saturating curves, a different ceiling per configuration."""
+    """18 configurations x 10 independent repeats x 9 epochs: saturating curves, a different ceiling per configuration."""
     rng = np.random.default_rng(7)
-    configs, repeats = 18, 2
+    configs, repeats = 18, 10
     ceiling = rng.uniform(0.5, 0.97, (configs, repeats, 1))
     epochs = np.arange(1, EPOCHS + 1)
     acc = (ceiling * (1 - np.exp(-epochs / 3.0))).astype(np.float32)
     secs = np.broadcast_to(rng.uniform(0.1, 0.5, (configs, 1, 1)), acc.shape).astype(np.float32).copy()
     loss = (1 - acc).astype(np.float32)
+    test = np.clip(acc - rng.normal(0.02, 0.01, acc.shape), 0, 1).astype(np.float32)
     if failed_row is not None:
-        acc[failed_row, :, 4:] = np.nan
-        loss[failed_row, :, 4:] = np.nan
-        secs[failed_row, :, 4:] = np.nan
-    fields = dict(benchmark="toy", params=PARAMS, seeds=(0, 1), val_acc=acc, val_loss=loss, epoch_s=secs,
-                  provenance={"git_commit": "abc"})
+        for a in (acc, loss, secs, test):
+            a[failed_row, :, 4:] = np.nan
+    fields = dict(benchmark="toy", params=PARAMS, seeds=tuple(range(repeats)), val_acc=acc, val_loss=loss, epoch_s=secs,
+                  test_acc=test, provenance={"git_commit": "abc"})
     return tables.LearningCurveTable(**{**fields, **changes})
 
 
