@@ -108,10 +108,9 @@ def accuracy_vs_compute_plot(analysis: Analysis, benchmark: str, path: Path) -> 
     return _save(fig, path)
 
 
-def critical_difference_plot(analysis: Analysis, path: Path) -> Path | None:
-    """Demšar's critical-difference diagram: average ranks on an axis, the CD as a bar, and thick
-    lines joining strategies whose ranks lie within the CD of each other."""
-    om = analysis.omnibus
+def critical_difference_plot(om, path: Path) -> Path | None:
+    """Demšar's critical-difference diagram of one omnibus test (one clock): average ranks on an axis,
+    the CD as a bar, and thick lines joining strategies whose ranks lie within the CD of each other."""
     if om.cd is None or not om.avg_ranks:
         return None
     k = len(om.strategies)
@@ -140,7 +139,9 @@ def critical_difference_plot(analysis: Analysis, path: Path) -> Path | None:
     for j, (a, b) in enumerate(cliques):
         ax.plot([order[a][0] - 0.05, order[b][0] + 0.05], [-0.4 - 0.25 * j] * 2, color="black", lw=3, solid_capstyle="round")
     ax.axis("off")
-    ax.set_title(f"average rank of best accuracy over {om.n_blocks} blocks (benchmark x seed); {om.statement.split(':')[0]}", fontsize=8)
+    what = "replays" if om.clock == "simulated" else "live runs"
+    ax.set_title(f"{what} of {', '.join(om.benchmarks)}: average rank of best validation accuracy over {om.n_blocks} "
+                 f"blocks (benchmark x seed); Friedman p = {om.friedman_p:.3g}", fontsize=8)
     return _save(fig, path)
 
 
@@ -151,5 +152,7 @@ def all_plots(analysis: Analysis, folder: Path) -> list[Path]:
         out.append(best_so_far_plot(analysis, bench, "elapsed_s", folder / f"{bench}-best-vs-wallclock.png"))
         out.append(best_so_far_plot(analysis, bench, "epochs", folder / f"{bench}-best-vs-epochs.png"))
         out.append(accuracy_vs_compute_plot(analysis, bench, folder / f"{bench}-accuracy-vs-compute.png"))
-    cd = critical_difference_plot(analysis, folder / "critical-difference.png")
-    return out + ([cd] if cd else [])
+    for om in analysis.omnibus:
+        cd = critical_difference_plot(om, folder / f"critical-difference-{om.clock}.png")
+        out += [cd] if cd else []
+    return out

@@ -130,6 +130,28 @@ def pytest_collection_finish(session):
     errors = getattr(session.config, "_tuning_config_errors", [])
     if errors:
         raise pytest.UsageError(*errors)
+    _refuse_an_unlike_baseline(session)
+
+
+def _refuse_an_unlike_baseline(session) -> None:
+    """With --gate, the collected cases must be the baseline's experiment: refused before training (exit 2)."""
+    gate_options = getattr(session.config, "_tuning_gate", None)
+    if gate_options is None:
+        return
+    from harness.gate import GateMismatch, check_like_with_like, identity
+
+    idents = {}
+    for item in session.items:
+        case = getattr(getattr(item, "callspec", None), "params", {}).get("tuning_case")
+        if case is not None:
+            p = case.problem
+            table = p.table.fingerprint if p.is_replay else None
+            budget = {**p.budget.to_dict(), "gpus_per_trial_resolved": None}
+            idents[p.name] = identity(p.name, "simulated" if p.is_replay else "real", table, budget)
+    try:
+        check_like_with_like(list(idents.values()), gate_options[0], where=session.config.getoption("--gate"))
+    except GateMismatch as exc:
+        pytest.exit(str(exc), returncode=2)
 
 
 def pytest_generate_tests(metafunc):
@@ -149,12 +171,16 @@ def pytest_generate_tests(metafunc):
             names = [n for n in names if n in config._tuning_strategies]
         if config._tuning_datasets is not None and problem.name.split("_")[0] not in config._tuning_datasets:
             names = []
+        seeds = range(config.getoption("--seeds"))
+        if problem.is_replay and names:
+            for seed in seeds:
+                problem.table.repeat_for(seed)  # each seed replays its own independent repeat, or is refused
         cases = []
         for name in names:
             strategy = strategies.get(name)
             strategy.check(problem, problem.budget)
             bar = config.getoption("--accuracy-bar")
-            cases += [TuningCase(problem, strategy, seed, bar) for seed in range(config.getoption("--seeds"))]
+            cases += [TuningCase(problem, strategy, seed, bar) for seed in seeds]
     except ConfigError as exc:
         raise ConfigError(str(exc)) from None  # reported as one line, then as a usage error
     metafunc.parametrize("tuning_case", cases, ids=[c.id for c in cases])
@@ -211,7 +237,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     gate_result = getattr(config, "_tuning_gate_result", None)
     if config.getoption("--gate"):
         terminalreporter.write_sep("=", "regression gate (this session against " + config.getoption("--gate") + ")")
-        terminalreporter.write(gate_result.report() if gate_result else "gate: no runs in this session to compare\n")
+        error = getattr(config, "_tuning_gate_error", None)
+        terminalreporter.write(f"{error}\n" if error else gate_result.report() if gate_result else
+                               "gate: no runs in this session to compare\n")
     if not records:
         return
     from harness import compare
@@ -254,10 +282,15 @@ def pytest_sessionfinish(session, exitstatus):
     gate_options = getattr(config, "_tuning_gate", None)
     records = getattr(config, "_tuning_records", [])
     if gate_options is not None and records:
-        from harness.gate import evaluate
+        from harness.gate import GateMismatch, evaluate
 
         baseline, rules = gate_options
-        config._tuning_gate_result = result = evaluate(records, baseline, rules)
+        try:
+            config._tuning_gate_result = result = evaluate(records, baseline, rules)
+        except GateMismatch as exc:  # checked at collection too; runs can still differ (e.g. the GPU share)
+            config._tuning_gate_error = str(exc)
+            session.exitstatus = 2
+            return
         if not result.passed and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

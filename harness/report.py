@@ -14,13 +14,14 @@ from pathlib import Path
 
 from harness import plots
 from harness.compare import mean_sd
-from harness.analysis import Analysis, StrategyStats, _seeds_needed
+from harness.analysis import Analysis, StrategyStats, VersusReference, seeds_for_a_verdict
 from harness.stats import Summary
 from harness.store import write_atomic
 
 HEADERS = (
-    "benchmark", "strategy", "seeds", "best val acc (95% CI)", "wall-clock s (95% CI)", "compute saved",
-    "time to target s", "epochs to target", "AUC", "avg rank", "vs reference",
+    "benchmark", "strategy", "seeds", "best val acc (95% CI)", "test acc (95% CI)", "wall-clock s (95% CI)",
+    "compute saved", "time to target s", "epochs to target", "AUC", "avg rank", "vs reference (val acc)",
+    "vs reference (test acc)",
 )
 
 
@@ -32,8 +33,7 @@ def _ci(s: Summary, fmt: str) -> str:
     return f"{s.mean:{fmt}} [{s.ci_low:{fmt}}, {s.ci_high:{fmt}}]"
 
 
-def _versus(row: StrategyStats) -> str:
-    v = row.versus
+def _versus(v: VersusReference | None) -> str:
     if v is None:
         return "n/a"
     if v.p_holm is None:
@@ -49,13 +49,15 @@ def cells(row: StrategyStats) -> list[str]:
         row.strategy,
         f"{n}" + (f" ({row.failed_runs} failed)" if row.failed_runs else ""),
         _ci(row.best_val_acc, ".4f"),
+        _ci(row.test_acc, ".4f"),
         _ci(row.wallclock_s, ".1f"),
         _ci(row.compute_saved, ".3f"),
         (_ci(row.ttt_s, ".1f") if row.reached else "not reached") + reach,
         _ci(row.ttt_epochs, ".0f") if row.reached else "not reached",
         _ci(row.auc, ".3f"),
         f"{row.avg_rank:.2f}" if row.avg_rank is not None else "n/a",
-        _versus(row),
+        _versus(row.versus),
+        _versus(row.versus_test),
     ]
 
 
@@ -69,10 +71,11 @@ def _sd(s: Summary, fmt: str) -> str:
 
 def short_table(analysis: Analysis) -> str:
     """The terminal form: mean ± sd of accuracy, wall-clock and compute saved, rank and verdict."""
-    head = ["benchmark", "strategy", "seeds", "best val acc", "wall-clock (s)", "compute saved", "avg rank", "vs reference"]
+    head = ["benchmark", "strategy", "seeds", "best val acc", "test acc", "wall-clock (s)", "compute saved", "avg rank",
+            "vs reference (val)", "vs reference (test)"]
     body = [
-        [r.benchmark, r.strategy, cells(r)[2], _sd(r.best_val_acc, ".4f"), _sd(r.wallclock_s, ".1f"),
-         _sd(r.compute_saved, ".3f"), cells(r)[9], cells(r)[10]]
+        [r.benchmark, r.strategy, cells(r)[2], _sd(r.best_val_acc, ".4f"), _sd(r.test_acc, ".4f"), _sd(r.wallclock_s, ".1f"),
+         _sd(r.compute_saved, ".3f"), cells(r)[10], cells(r)[11], cells(r)[12]]
         for r in _sorted_rows(analysis)
     ]
     widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
@@ -80,7 +83,7 @@ def short_table(analysis: Analysis) -> str:
     simulated = sorted({r.benchmark for r in analysis.runs if r.clock == "simulated"})
     if simulated:
         lines.append(f"wall-clock of {', '.join(simulated)}: simulated seconds (replays of recorded learning curves)")
-    return "\n".join(lines + [analysis.omnibus.statement]) + "\n"
+    return "\n".join(lines + [om.statement for om in analysis.omnibus]) + "\n"
 
 
 def markdown(analysis: Analysis, images: list[Path]) -> str:
@@ -88,7 +91,7 @@ def markdown(analysis: Analysis, images: list[Path]) -> str:
     out += _settings(analysis)
     out += ["## Comparison", "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
     out += ["| " + " | ".join(cells(r)) + " |" for r in _sorted_rows(analysis)]
-    out += ["", f"**Omnibus:** {analysis.omnibus.statement}.", ""]
+    out += [""] + [f"**Omnibus:** {om.statement}." for om in analysis.omnibus] + [""]
     if analysis.notes:
         out += ["## Notes", ""] + [f"- {n}" for n in analysis.notes] + [""]
     out += ["## Plots", ""] + [f"![{p.stem}]({p.as_posix()})" for p in images] + [""]
@@ -103,10 +106,18 @@ def _settings(analysis: Analysis) -> list[str]:
         "## Settings",
         "",
         f"- runs: {len(analysis.runs)} (the newest run of each benchmark, strategy and seed)",
-        f"- reference for paired tests: `{analysis.reference}` (Wilcoxon signed-rank on best accuracy, paired by seed, Holm-corrected; effect size Vargha-Delaney A12)",
-        f"- significance level: {analysis.alpha}; CIs: 95% bootstrap (BCa) of the mean over seeds",
-        f"- with n paired seeds the exact two-sided signed-rank test cannot go below p = 2/2^n, so fewer than "
-        f"{_seeds_needed(analysis.alpha)} seeds are reported as too few rather than with a p-value",
+        f"- reference for paired tests: `{analysis.reference}`. Each strategy is compared with it twice, on best "
+        f"validation accuracy (the score the search maximised, biased upward by how many configurations it saw) and on "
+        f"held-out test accuracy (of the configuration it selected, at the epoch it selected it): a two-sided exact "
+        f"Wilcoxon signed-rank test paired by seed (ties enumerated exactly), Holm-corrected over the strategies "
+        f"compared on that metric; better/worse is the sign of the signed-rank statistic; effect size Vargha-Delaney A12",
+        f"- significance level: {analysis.alpha}; CIs: 95% Student-t interval of the mean over seeds",
+        f"- with n differing seeds the exact test cannot go below p = 2/2^n, and Holm's first step over m comparisons "
+        f"needs p < alpha/m: a comparison that could not reach significance even with every sign alike is reported as "
+        f"too few seeds, not as no difference (with {len({r.strategy for r in analysis.rows})} strategies: "
+        f"{seeds_for_a_verdict(len({r.strategy for r in analysis.rows}), analysis.alpha)} differing seeds)",
+        "- omnibus: one Friedman test per clock (live runs and replays of a problem are never pooled as independent "
+        "blocks), blocks = (benchmark, seed), on best validation accuracy",
         f"- time to target: first time the best-so-far reaches the target ({analysis.target_fraction:g} x the best accuracy any strategy reached, unless set): {targets}",
         "- AUC: area under best-so-far accuracy over cumulative epochs, divided by the budget's epochs (num_trials x max_epochs)",
         *clock_notes(analysis.runs),
@@ -153,19 +164,20 @@ def _provenance(analysis: Analysis) -> list[str]:
 def summary_csv(analysis: Analysis) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    metrics = ("best_val_acc", "wallclock_s", "compute_saved", "ttt_s", "ttt_epochs", "auc")
+    metrics = ("best_val_acc", "test_acc", "wallclock_s", "compute_saved", "ttt_s", "ttt_epochs", "auc")
+    versus = (("val", "versus"), ("test", "versus_test"))
     w.writerow(
         ["benchmark", "strategy", "n_seeds", "failed_runs", "reached_target"]
         + [f"{m}_{s}" for m in metrics for s in ("mean", "median", "ci_low", "ci_high")]
-        + ["avg_rank", "reference", "p_raw", "p_holm", "a12", "verdict"]
+        + ["avg_rank", "reference"] + [f"{k}_{c}" for k, _ in versus for c in ("p_raw", "p_holm", "a12", "verdict")]
     )
     for r in _sorted_rows(analysis):
-        v = r.versus
+        tests = [getattr(r, attr) for _, attr in versus]
         w.writerow(
             [r.benchmark, r.strategy, len(r.seeds), r.failed_runs, r.reached]
             + [_num(getattr(getattr(r, m), f)) for m in metrics for f in ("mean", "median", "ci_low", "ci_high")]
-            + [_num(r.avg_rank), v.reference if v else "", _num(v.p_raw if v else None), _num(v.p_holm if v else None),
-               _num(v.a12 if v else None), v.verdict if v else ""]
+            + [_num(r.avg_rank), r.versus.reference if r.versus else ""]
+            + [x for v in tests for x in ((_num(v.p_raw), _num(v.p_holm), _num(v.a12), v.verdict) if v else ("", "", "", ""))]
         )
     return buf.getvalue()
 
@@ -197,7 +209,7 @@ figure {{ display: inline-block; margin: 1em; }} img {{ max-width: 760px; }}
 </style></head><body>
 <h1>Tuning-strategy comparison</h1>
 <h2>Comparison</h2><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>
-<p><strong>Omnibus:</strong> {html.escape(analysis.omnibus.statement)}.</p>
+{"".join(f"<p><strong>Omnibus:</strong> {html.escape(om.statement)}.</p>" for om in analysis.omnibus)}
 <h2>Settings</h2><ul>{settings}</ul>
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
 <h2>Plots</h2>{figures}

@@ -24,36 +24,34 @@ class Summary:
     sd: float | None = None  # sample standard deviation (n - 1); None below two values
 
 
-def summarize(values: Sequence[float], confidence: float = 0.95, seed: int = 0) -> Summary:
-    """Mean, median and a bootstrap CI (BCa, 9,999 resamples, seeded) of ``values``.
+def summarize(values: Sequence[float], confidence: float = 0.95) -> Summary:
+    """Mean, median, sample sd and a Student-t confidence interval of the mean of ``values``.
 
+    Why t and not the bootstrap: at the seed counts this harness runs (3 to 20) a BCa bootstrap
+    interval "95 %" covered 80 % at n = 3 and 89 % at n = 10 on normal data; the t interval is
+    exact on normal data and ``tests/test_stats.py`` measures its coverage on skewed data too.
     With fewer than two values there is no interval; with identical values it is that value.
     """
     xs = [float(v) for v in values if v is not None]
     if not xs:
         return Summary(0, None, None, None, None)
     mean, median = statistics.fmean(xs), statistics.median(xs)
-    low, high = bootstrap_ci(xs, confidence, seed) or (None, None)
+    low, high = t_interval(xs, confidence) or (None, None)
     sd = statistics.stdev(xs) if len(xs) > 1 else None
     return Summary(len(xs), mean, median, low, high, sd)
 
 
-def bootstrap_ci(values: Sequence[float], confidence: float = 0.95, seed: int = 0) -> tuple[float, float] | None:
-    """``scipy.stats.bootstrap`` CI of the mean, or None for fewer than two values."""
-    import numpy as np
+def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float] | None:
+    """Student's t interval of the mean: mean ± t_{(1+c)/2, n-1} · sd / sqrt(n); None below two values."""
     from scipy import stats
 
-    xs = np.asarray(values, dtype=float)
-    if len(xs) < 2:
+    xs = [float(v) for v in values]
+    n = len(xs)
+    if n < 2:
         return None
-    if np.all(xs == xs[0]):
-        return float(xs[0]), float(xs[0])
-    res = stats.bootstrap((xs,), np.mean, confidence_level=confidence, n_resamples=9999, method="BCa", rng=seed)
-    low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
-    if not (math.isfinite(low) and math.isfinite(high)):  # BCa can degenerate on tiny samples
-        res = stats.bootstrap((xs,), np.mean, confidence_level=confidence, n_resamples=9999, method="percentile", rng=seed)
-        low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
-    return low, high
+    mean, sd = statistics.fmean(xs), statistics.stdev(xs)
+    half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n)
+    return mean - half, mean + half
 
 
 def a12(x: Sequence[float], y: Sequence[float]) -> float:
@@ -64,26 +62,101 @@ def a12(x: Sequence[float], y: Sequence[float]) -> float:
     return wins / (len(x) * len(y))
 
 
-def a12_magnitude(a: float) -> str:
-    """Vargha and Delaney's (2000) thresholds on |A12 - 0.5|: negligible, small, medium, large."""
-    d = abs(a - 0.5)
-    return "negligible" if d < 0.06 else "small" if d < 0.14 else "medium" if d < 0.21 else "large"
+# -- exact paired tests ----------------------------------------------------------------------------------
+EXACT_UP_TO = 20  # sign-flip tests enumerate all 2^n sign patterns up to this many non-zero pairs
+MONTE_CARLO_DRAWS = 200_000  # beyond it: seeded random sign patterns
 
 
-def min_wilcoxon_p(n: int) -> float:
-    """The smallest two-sided p-value the exact signed-rank test can give for n non-zero pairs."""
-    return min(1.0, 2.0 / 2**n)
+def midranks(values: Sequence[float]) -> list[float]:
+    """Ranks 1..n of ``values``, tied values sharing the mean of their ranks."""
+    from scipy.stats import rankdata
+
+    return [float(r) for r in rankdata(values, method="average")]
 
 
-def wilcoxon_p(x: Sequence[float], y: Sequence[float]) -> float:
-    """Two-sided Wilcoxon signed-rank p-value for paired samples; 1.0 when every pair is tied."""
-    from scipy import stats
+def sign_flip_p(diffs: Sequence[float], alternative: str = "two-sided", statistic: str = "rank") -> float:
+    """Exact p-value of a paired sign-flip (permutation) test that ``diffs`` are symmetric about 0.
 
+    ``statistic="rank"`` is the Wilcoxon signed-rank test (T = sum of the signed midranks of |d|);
+    ``"mean"`` is the permutation test on the mean difference. Zeros carry no sign and are dropped
+    (Wilcoxon's "wilcox" zero method). Tied magnitudes keep their midranks, and the null
+    distribution is enumerated over all 2^n sign patterns of *those* values, so ties are exact, not
+    the no-ties table scipy's ``method="exact"`` uses. ``alternative``: "greater" (d tends to be
+    positive), "less", or "two-sided". Returns 1.0 when every difference is zero.
+    """
+    import numpy as np
+
+    d = [float(v) for v in diffs if v != 0]
+    if alternative not in ("greater", "less", "two-sided"):
+        raise ValueError(f"alternative must be greater, less or two-sided, got {alternative!r}")
+    if statistic not in ("rank", "mean"):
+        raise ValueError(f"statistic must be rank or mean, got {statistic!r}")
+    if not d:
+        return 1.0
+    magnitudes = np.array(midranks([abs(v) for v in d]) if statistic == "rank" else [abs(v) for v in d])
+    observed = float(np.sum(np.sign(d) * magnitudes))
+    null = _sign_flip_null(magnitudes)
+    tol = 1e-9 * max(1.0, float(np.sum(magnitudes)))  # float sums of the same values may differ in the last bits
+    if alternative == "greater":
+        hits = null >= observed - tol
+    elif alternative == "less":
+        hits = null <= observed + tol
+    else:
+        hits = np.abs(null) >= abs(observed) - tol
+    if len(null) == 2 ** len(d):
+        return float(np.mean(hits))
+    return float((1 + np.sum(hits)) / (1 + len(null)))  # Monte Carlo: never 0 (Phipson and Smyth 2010)
+
+
+def _sign_flip_null(magnitudes):
+    """Every value of sum(±m_i) over the 2^n sign patterns (or MONTE_CARLO_DRAWS seeded random ones)."""
+    import numpy as np
+
+    n = len(magnitudes)
+    if n <= EXACT_UP_TO:
+        subset = np.zeros(1)
+        for m in magnitudes:  # sums of every subset of the magnitudes: the ones given a minus sign
+            subset = np.concatenate([subset, subset + m])
+        return float(np.sum(magnitudes)) - 2.0 * subset
+    signs = np.random.default_rng(0).choice((-1.0, 1.0), size=(MONTE_CARLO_DRAWS, n))
+    return signs @ magnitudes
+
+
+def min_sign_flip_p(n_nonzero: int, alternative: str = "two-sided") -> float:
+    """The smallest p a sign-flip test can give with ``n_nonzero`` non-zero pairs: 1/2^n one-sided, 2/2^n two-sided."""
+    if n_nonzero < 1:
+        return 1.0
+    return min(1.0, (1.0 if alternative != "two-sided" else 2.0) / 2**n_nonzero)
+
+
+def signed_rank_test(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
+    """Two-sided exact Wilcoxon signed-rank test of paired x - y, ties and zeros included.
+
+    Returns ``(p, direction)``: ``direction`` is T = W+ - W-, the sum of the signed midranks, so
+    its sign says which of x and y the paired differences favour (the direction the test measured).
+    """
     if len(x) != len(y):
         raise ValueError("paired samples must have the same length")
-    if all(a == b for a, b in zip(x, y)):
-        return 1.0
-    return float(stats.wilcoxon(x, y, zero_method="wilcox", alternative="two-sided").pvalue)
+    d = [a - b for a, b in zip(x, y) if a != b]
+    if not d:
+        return 1.0, 0.0
+    ranks = midranks([abs(v) for v in d])
+    direction = sum(r if v > 0 else -r for r, v in zip(ranks, d))
+    return sign_flip_p(d, "two-sided", "rank"), direction
+
+
+def seeds_needed(m: int, alpha: float = ALPHA, alternative: str = "two-sided") -> int:
+    """The fewest non-zero pairs with which a sign-flip test can pass Holm's first step over ``m`` tests."""
+    n = 1
+    while min_sign_flip_p(n, alternative) * max(m, 1) >= alpha:
+        n += 1
+    return n
+
+
+def best_case_holm(pvalues: dict[str, float], key: str, best_p: float) -> float:
+    """The Holm-adjusted p ``key`` would get if its own p were ``best_p``, the others as they are:
+    if even that is >= alpha, the comparison could not have been significant with its seeds."""
+    return holm({**pvalues, key: best_p})[key]
 
 
 def holm(pvalues: dict[str, float]) -> dict[str, float]:

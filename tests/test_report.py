@@ -50,7 +50,8 @@ def test_significance_against_the_reference():
     assert by["asha"].versus.verdict == "better" and by["grid"].versus.verdict == "worse"
     assert by["asha"].versus.a12 == 1.0 and by["random"].versus.verdict == "reference"
     assert by["asha"].avg_rank == 1.0 and by["grid"].avg_rank == 3.0
-    assert a.omnibus.friedman_p < 0.05 and a.omnibus.cd == pytest.approx(2.343 * (12 / 42) ** 0.5, abs=1e-3)
+    [om] = a.omnibus
+    assert om.friedman_p < 0.05 and om.cd == pytest.approx(2.343 * (12 / 42) ** 0.5, abs=1e-3)
 
 
 def test_holm_correction_is_applied():
@@ -58,9 +59,11 @@ def test_holm_correction_is_applied():
     by = {r.strategy: r.versus for r in a.rows}
     # both comparisons have p = 2/2^7; Holm multiplies the smaller by 2 and keeps the order monotone
     assert by["asha"].p_raw == pytest.approx(1 / 64) and by["asha"].p_holm == pytest.approx(2 / 64)
-    # with 6 seeds the same data is not significant after correction: 2 x 1/32 > 0.05
+    # with 6 seeds the same data cannot be significant after correction (2 x 1/32 > 0.05): that is
+    # "too few seeds", not "no significant difference"
     six = {r.strategy: r.versus for r in analyse(three_strategies(6)).rows}
-    assert six["asha"].p_holm == pytest.approx(2 / 32) and six["asha"].verdict == "no significant difference"
+    assert six["asha"].p_holm == pytest.approx(2 / 32)
+    assert six["asha"].verdict == "too few seeds to test (6 of 6 differ; Holm over 2 comparisons needs 7)"
 
 
 def test_report_renders_from_a_results_folder(tmp_path):
@@ -72,7 +75,7 @@ def test_report_renders_from_a_results_folder(tmp_path):
         assert (tmp_path / name).stat().st_size > 200
     pngs = sorted((tmp_path / "plots").glob("*.png"))
     assert [p.name for p in pngs] == [
-        "critical-difference.png", "digits-accuracy-vs-compute.png", "digits-best-vs-epochs.png", "digits-best-vs-wallclock.png",
+        "critical-difference-real.png", "digits-accuracy-vs-compute.png", "digits-best-vs-epochs.png", "digits-best-vs-wallclock.png",
     ]
     for png in pngs:
         data = png.read_bytes()
@@ -94,10 +97,10 @@ def test_main_reports_bad_folders(tmp_path, capsys):
 @pytest.mark.parametrize(
     "records, expected",
     [
-        ([run("random", 0, [0.5, 0.8]), run("asha", 0, [0.6, 0.9])], "too few seeds to test (n=1 < 6)"),
+        ([run("random", 0, [0.5, 0.8]), run("asha", 0, [0.6, 0.9])], "too few seeds to test (1 of 1 differ; Holm over 1 comparisons needs 6)"),
         ([run("asha", s, [0.6, 0.9]) for s in range(3)], "needs at least 3 strategies; there are 1"),
         ([run("random", s, [0.5, 0.8]) for s in range(8)] + [run("asha", s, [0.5, 0.8 + (s < 2) * 0.1]) for s in range(8)],
-         "too few differing seeds to test (2 of 8 differ; needs 6)"),
+         "too few seeds to test (2 of 8 differ; Holm over 1 comparisons needs 6)"),
         ([run(n, s, [0.5, 0.8]) for n in ("random", "asha", "grid") for s in range(6)], "identical to the reference on every seed"),
         (three_strategies(3) + [run("hyperband", 0, [], failed=True)], "1 failed"),
         ([r for r in three_strategies() if not (r.strategy == "grid" and r.seed == 5)], "grid has no run for seed(s) [5]"),
