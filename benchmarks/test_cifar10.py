@@ -38,6 +38,7 @@ BUDGET = Budget(max_epochs=10, num_trials=36, max_concurrent_trials=1, cpus_per_
 
 PROBLEM = Problem(
     name="cifar10",
+    dataset="cifar10",
     load_data=Cifar10(),
     build_model=cnn,
     space=SPACE,

@@ -52,6 +52,7 @@ BUDGET = Budget(max_epochs=9, num_trials=12, max_concurrent_trials=1, cpus_per_t
 
 PROBLEM = Problem(
     name="digits",
+    dataset="digits",
     load_data=digits.load,
     build_model=cnn,
     space=SPACE,

@@ -1,6 +1,7 @@
 """Digits, replayed: every strategy against the recorded digits learning-curve table, on a simulated clock.
 
-Run: ``pytest benchmarks -k "digits and replay" --seeds 10``. Each run is Ray Tune's own
+Run: ``pytest benchmarks -k "digits and replay" --seeds 12`` (at most 20: the table's independent
+repeats, one per seed). Each run is Ray Tune's own
 searcher and scheduler, with a trainable that looks epochs up in ``datasets/tables/digits.npz``
 (recorded on a 2-core CPU by ``python -m harness record-table benchmarks/test_digits.py``), so a
 run takes a fraction of a second. Wall-clock figures are simulated seconds: the recorded epoch
@@ -26,6 +27,7 @@ TABLE = table.load(Path(__file__).resolve().parent.parent / "datasets" / "tables
 PROBLEM = replay.problem(
     TABLE,
     name="digits_replay",
+    dataset=LIVE.dataset,
     budget=BUDGET,
     n_classes=LIVE.n_classes,
     grid=SPACE.grid,

@@ -26,6 +26,7 @@ BUDGET = Budget(max_epochs=10, num_trials=10, max_concurrent_trials=1, cpus_per_
 
 PROBLEM = Problem(
     name="fashion",
+    dataset="fashion",
     load_data=Fashion(),
     build_model=cnn,
     space=SPACE,

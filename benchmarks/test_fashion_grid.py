@@ -32,6 +32,7 @@ BUDGET = Budget(max_epochs=5, num_trials=48, max_concurrent_trials=1, cpus_per_t
 
 PROBLEM = Problem(
     name="fashion_grid",
+    dataset="fashion",
     load_data=Fashion(),
     build_model=mlp,
     space=SPACE,

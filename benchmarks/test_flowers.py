@@ -44,6 +44,7 @@ BUDGET = Budget(max_epochs=10, num_trials=10, max_concurrent_trials=1, cpus_per_
 
 PROBLEM = Problem(
     name="flowers",
+    dataset="flowers",
     load_data=Flowers(image_size=IMAGE_SIZE),
     build_model=cnn,
     space=SPACE,

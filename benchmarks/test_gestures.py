@@ -21,6 +21,7 @@ BUDGET = Budget(max_epochs=10, num_trials=20, max_concurrent_trials=1, cpus_per_
 
 PROBLEM = Problem(
     name="gestures",
+    dataset="gestures",
     load_data=Gestures(),
     build_model=sequence,
     space=SPACE,

@@ -21,7 +21,8 @@ class Problem:
     ``load_data(seed)`` returns a :class:`harness.data.DataSplits` whose split depends on the seed
     alone; ``build_model(config, input_shape, n_classes)`` returns a ``torch.nn.Module``. Both must
     be importable module-level functions: Ray pickles them by reference into its workers.
-    ``grace_epochs`` and ``reduction_factor`` configure the multi-fidelity schedulers.
+    ``grace_epochs`` and ``reduction_factor`` configure the multi-fidelity schedulers. ``dataset``
+    names the data set (a module of ``datasets/``) that ``--datasets`` selects by.
     A *replay* problem (``harness.replay.problem``) has a learning-curve ``table`` instead of data
     and a model: its runs look epochs up on a simulated clock.
     """
@@ -35,6 +36,7 @@ class Problem:
     grace_epochs: int = 1
     reduction_factor: int = 3
     table: Any = None  # a harness.table.LearningCurveTable for replays
+    dataset: str = ""  # the data set it trains on (or whose table it replays), e.g. "digits"
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.replace("_", "").isalnum():
@@ -53,6 +55,30 @@ class Problem:
             )
         if self.reduction_factor < 2:
             raise ConfigError(f"problem {self.name}: reduction_factor must be >= 2, got {self.reduction_factor}")
+
+    @property
+    def fingerprint(self) -> str:
+        """What makes two runs of this problem comparable: name, data, model, space, budget, schedule, table.
+
+        ``--resume`` reuses a stored run only when its record carries the same fingerprint.
+        """
+        import hashlib
+        import json
+
+        def named(fn) -> str | None:
+            return None if fn is None else f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+        identity = {
+            "name": self.name, "dataset": self.dataset, "n_classes": self.n_classes,
+            "load_data": named(self.load_data) if callable(self.load_data) and hasattr(self.load_data, "__qualname__")
+            else repr(self.load_data),
+            "build_model": named(self.build_model),
+            "space": {n: [type(p).__name__, repr(p)] for n, p in self.space.params.items()},
+            "grid": {n: list(v) for n, v in self.space.grid.items()},
+            "budget": self.budget.to_dict(), "grace_epochs": self.grace_epochs, "reduction_factor": self.reduction_factor,
+            "table": self.table.fingerprint if self.table is not None else None,
+        }
+        return hashlib.sha256(json.dumps(identity, sort_keys=True, default=repr).encode()).hexdigest()[:16]
 
     @property
     def is_replay(self) -> bool:

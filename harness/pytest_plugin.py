@@ -9,6 +9,7 @@ fixture. Bad input becomes a one-line usage error at collection time, before any
 from __future__ import annotations
 
 import dataclasses
+import os
 import pkgutil
 from dataclasses import dataclass
 
@@ -52,6 +53,9 @@ def pytest_addoption(parser):
     group.addoption("--gate-rule", action="append", default=None, metavar="METRIC:TOL",
                     help="a gate rule, repeatable (default: best_acc:-0.01 compute_saved:-0.05 wallclock_s:+10%%)")
     group.addoption("--save-baseline", default=None, metavar="PATH", help="store this session's runs as a baseline file")
+    group.addoption("--resume", action="store_true",
+                    help="skip every case whose finished run (same benchmark, strategy, seed, budget and problem or "
+                         "table fingerprint) is already in --results-dir, and report that run as if run now")
 
 
 def _names(text: str | None, known: list[str], what: str) -> list[str] | None:
@@ -83,11 +87,55 @@ def pytest_configure(config):
         config._tuning_datasets = _names(config.getoption("--datasets"), known_datasets(), "data set")
         if config.getoption("--seeds") < 1:
             raise ConfigError(f"--seeds must be >= 1, got {config.getoption('--seeds')}")
+        _check_options(config, strategies.names())
         config._tuning_gate = _gate_options(config)
     except ConfigError as exc:
         raise _usage_error(exc) from None
+    config._tuning_data_checked = {}  # loader -> None (fine) or the DataCorrupt line, verified once per session
     config._tuning_records = []
     config._tuning_config_errors = []
+
+
+def _check_options(config, strategy_names: list[str]) -> None:
+    """Every option that could only fail after training, refused now (a one-line usage error, exit 4)."""
+    from pathlib import Path
+
+    reference = config.getoption("--reference")
+    if reference not in strategy_names:
+        raise ConfigError(f"--reference {reference!r} is not a strategy; known: {', '.join(strategy_names)}")
+    fraction = config.getoption("--target-fraction")
+    if not 0 < fraction <= 1:
+        raise ConfigError(f"--target-fraction must lie in (0, 1], a fraction of the best accuracy reached; got {fraction}")
+    bar = config.getoption("--accuracy-bar")
+    if bar is not None and not 0 <= bar <= 1:
+        raise ConfigError(f"--accuracy-bar must lie in [0, 1], an accuracy; got {bar}")
+    results = Path(config.getoption("--results-dir"))
+    existing = next((p for p in [results, *results.parents] if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise ConfigError(f"--results-dir {results}: {existing} is a file, not a folder; run records could not be stored")
+    if existing is not None and not os.access(existing, os.W_OK):
+        raise ConfigError(f"--results-dir {results}: {existing} is not writable; run records could not be stored")
+    address = config.getoption("--ray-address")
+    if address:
+        _check_reachable(address)
+
+
+RAY_CONNECT_TIMEOUT_S = 5.0
+
+
+def _check_reachable(address: str) -> None:
+    """Refuse a --ray-address nothing answers at, within seconds (Ray itself retries for minutes)."""
+    import socket
+
+    host, sep, port = address.rpartition(":")
+    if address.startswith("ray://") or not sep or not port.isdigit():
+        raise ConfigError(f"--ray-address {address!r}: expected HOST:PORT of a cluster's head (ray start --head prints it)")
+    try:
+        with socket.create_connection((host, int(port)), timeout=RAY_CONNECT_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"--ray-address {address}: nothing answers there ({exc.strerror or exc}); start the cluster's "
+                          f"head with `ray start --head` or fix the address") from None
 
 
 def _gate_options(config):
@@ -164,13 +212,15 @@ def pytest_generate_tests(metafunc):
     try:
         if not isinstance(problem, Problem):
             raise ConfigError(f"{metafunc.module.__name__}: a benchmark module must define PROBLEM = harness.Problem(...)")
-        problem = case_budget(problem, config._tuning_overrides)
-        _check_gpu_request(problem.budget, config.getoption("--ray-address"))
         names = list(getattr(metafunc.module, "STRATEGIES", strategies.names()))
         if config._tuning_strategies is not None:
             names = [n for n in names if n in config._tuning_strategies]
-        if config._tuning_datasets is not None and problem.name.split("_")[0] not in config._tuning_datasets:
-            names = []
+        if config._tuning_datasets is not None and problem.dataset not in config._tuning_datasets:
+            # Deselected before its budget is overridden: --datasets restricts --budget to what it selects.
+            metafunc.parametrize("tuning_case", [], ids=[])
+            return
+        problem = case_budget(problem, config._tuning_overrides)
+        _check_gpu_request(problem.budget, config.getoption("--ray-address"))
         seeds = range(config.getoption("--seeds"))
         if problem.is_replay and names:
             for seed in seeds:
@@ -186,17 +236,50 @@ def pytest_generate_tests(metafunc):
     metafunc.parametrize("tuning_case", cases, ids=[c.id for c in cases])
 
 
-def _skip_without_data(problem: Problem) -> None:
-    """Skip, naming the file or folder to provide, when a problem's data is absent and cannot be downloaded."""
-    check = getattr(problem.load_data, "ensure_available", None)
-    if check is None:
+def _check_data(problem: Problem, checked: dict) -> None:
+    """Verify a problem's data once per session, on the driver, before its first case trains.
+
+    Missing data skips (naming the file or folder to provide); a corrupt file fails the case at once
+    with the loader's one line, and every later case of the same data set fails with it, untried.
+    """
+    if problem.load_data is None:  # a replay reads its table, already checked when it was loaded
         return
-    from datasets._files import DataMissing
+    from datasets._files import DataCorrupt, DataMissing
+
+    key = repr(problem.load_data)
+    if key not in checked:
+        try:
+            check = getattr(problem.load_data, "ensure_available", None)
+            if check is not None:
+                check()
+            problem.load_data(0)  # decodes (once, into the cache) and reads what every trial will read
+            checked[key] = None
+        except DataMissing as exc:
+            checked[key] = ("skip", f"{problem.name}: {exc}")
+        except DataCorrupt as exc:
+            checked[key] = ("fail", f"{problem.name}: DataCorrupt: {exc}")
+    outcome = checked[key]
+    if outcome is not None:
+        kind, message = outcome
+        if kind == "skip":
+            pytest.skip(message)
+        pytest.fail(message, pytrace=False)
+
+
+def _resumable(case: TuningCase, results_dir: str):
+    """The newest stored run of this case, when --resume may stand it in for a new one."""
+    from harness.store import ResultStore
 
     try:
-        check()
-    except DataMissing as exc:
-        pytest.skip(f"{problem.name}: {exc}")
+        runs = ResultStore(results_dir).load_runs(case.problem.name)
+    except ValueError:
+        return None
+    fingerprint = case.problem.fingerprint
+    for record in reversed(runs):
+        if (record.strategy, record.seed) == (case.strategy.name, case.seed) and \
+                record.provenance.get("problem_fingerprint") == fingerprint:
+            return record
+    return None
 
 
 @pytest.fixture
@@ -208,7 +291,14 @@ def tuning_run(request, benchmark):
     config = request.config
 
     def run(case: TuningCase):
-        _skip_without_data(case.problem)
+        results_dir = config.getoption("--results-dir")
+        if config.getoption("--resume"):
+            stored = _resumable(case, results_dir)
+            if stored is not None:
+                benchmark.extra_info.update({**stored.summary(), "resumed": True})
+                config._tuning_records.append(stored)
+                return stored
+        _check_data(case.problem, config._tuning_data_checked)
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         capture = config.pluginmanager.get_plugin("capturemanager")
 
@@ -224,7 +314,7 @@ def tuning_run(request, benchmark):
             kwargs={"ray_address": config.getoption("--ray-address"), "progress": progress},
             rounds=1, iterations=1, warmup_rounds=0,
         )
-        path = ResultStore(config.getoption("--results-dir")).save(record)
+        path = ResultStore(results_dir).save(record)
         benchmark.extra_info.update({**record.summary(), "record": str(path)})
         config._tuning_records.append(record)
         return record
@@ -238,6 +328,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if config.getoption("--gate"):
         terminalreporter.write_sep("=", "regression gate (this session against " + config.getoption("--gate") + ")")
         error = getattr(config, "_tuning_gate_error", None)
+        if getattr(config, "_tuning_interrupted", False):
+            error = "gate: not evaluated: the session was interrupted"
         terminalreporter.write(f"{error}\n" if error else gate_result.report() if gate_result else
                                "gate: no runs in this session to compare\n")
     if not records:
@@ -269,6 +361,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             f"(simulated/real = {simulated / max(real, 1e-9):.0f}x); their wall-clock figures are simulated seconds"
         )
     baseline_path = config.getoption("--save-baseline")
+    if getattr(config, "_tuning_interrupted", False):
+        terminalreporter.write_line(
+            f"interrupted: {len(records)} finished runs are stored and reported above; the run in flight was "
+            f"discarded. Continue with --resume; no gate was evaluated and no baseline written.")
+        return
     if baseline_path:
         from harness.gate import save_baseline
 
@@ -281,6 +378,9 @@ def pytest_sessionfinish(session, exitstatus):
     config = session.config
     gate_options = getattr(config, "_tuning_gate", None)
     records = getattr(config, "_tuning_records", [])
+    config._tuning_interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    if config._tuning_interrupted:
+        return  # a partial session is neither gated nor stored as a baseline; its finished runs are kept
     if gate_options is not None and records:
         from harness.gate import GateMismatch, evaluate
 

@@ -15,6 +15,11 @@ _ENV = {
     "RAY_AIR_NEW_OUTPUT": "0",
     "RAY_DEDUP_LOGS": "0",
 }
+# Ray Tune catches the first SIGINT itself, ends the experiment and returns as if it had finished,
+# so the harness would store a cut-short run as finished. Without its handler, Ctrl-C raises
+# KeyboardInterrupt out of Tuner.fit: the run in flight is discarded and pytest ends the session
+# as interrupted (exit 2). Forced, not a default: the harness relies on it.
+_FORCED_ENV = {"TUNE_DISABLE_SIGINT_HANDLER": "1"}
 
 
 # A custom resource of which the cluster has exactly one: a trial asks for 1/max_concurrent_trials
@@ -33,6 +38,7 @@ def prepare_environment() -> None:
     """Set Ray's environment before Ray is imported (harness/__init__ calls this on import)."""
     for key, value in _ENV.items():
         os.environ.setdefault(key, value)
+    os.environ.update(_FORCED_ENV)
     os.environ["PYTHONPATH"] = _with_root_on_path()
 
 

@@ -34,6 +34,7 @@ def problem(
     grid: dict[str, tuple] | None = None,
     grace_epochs: int = 1,
     reduction_factor: int = 3,
+    dataset: str = "",
 ) -> Problem:
     """The replay of ``table`` as a problem; ``grid`` is grid search's grid form (recorded levels)."""
     return Problem(
@@ -46,6 +47,7 @@ def problem(
         grace_epochs=grace_epochs,
         reduction_factor=reduction_factor,
         table=table,
+        dataset=dataset,
     )
 
 

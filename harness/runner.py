@@ -192,6 +192,7 @@ def _record(problem, strategy, seed, budget, started_at, wallclock_s, real_s, tr
             deterministic=problem.is_replay or budget.max_concurrent_trials == 1,
             grace_epochs=problem.grace_epochs,
             reduction_factor=problem.reduction_factor,
+            problem_fingerprint=problem.fingerprint,
             **({"table": _table_provenance(problem.table)} if problem.is_replay else {}),
         ),
         clock=SIMULATED if problem.is_replay else REAL,

@@ -21,6 +21,11 @@ def _error_line(result) -> str:
         (["--budget", "num_trials=none"], "no limit"),
         (["--budget", "trials=3"], "unknown field 'trials'"),
         (["--seeds", "0"], "--seeds must be >= 1"),
+        (["--reference", "nosuch"], "--reference 'nosuch' is not a strategy; known: asha"),
+        (["--target-fraction", "1.5"], "--target-fraction must lie in (0, 1]"),
+        (["--accuracy-bar", "2"], "--accuracy-bar must lie in [0, 1]"),
+        (["--ray-address", "127.0.0.1:1"], "--ray-address 127.0.0.1:1: nothing answers there"),
+        (["--ray-address", "headnode"], "expected HOST:PORT"),
     ],
 )
 def test_bad_options_give_one_line_and_no_training(session, pytester, args, message):
@@ -65,3 +70,27 @@ def test_selection_by_keyword_and_ids(session, pytester):
     result = session("--collect-only", "-q", "-k", "tiny and asha and seed1")
     result.stdout.fnmatch_lines(["*test_tiny[[]tiny-asha-seed1[]]", "*test_tiny[[]tiny-hyperopt-asha-seed1[]]"])
     assert "seed0" not in result.stdout.str()
+
+
+def test_a_results_dir_that_is_a_file_is_refused_before_training(session, pytester):
+    (pytester.path / "taken").write_text("not a folder")
+    result = session("--results-dir", str(pytester.path / "taken" / "sub"))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "taken is a file, not a folder" in _error_line(result)
+
+
+def test_an_unreachable_ray_address_fails_fast(session, pytester):
+    import time
+
+    start = time.monotonic()
+    result = session("--ray-address", "127.0.0.1:1")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR and time.monotonic() - start < 30
+
+
+def test_datasets_restricts_budget_overrides_to_what_it_selects(session, pytester):
+    # max_epochs=2 leaves a grace-period benchmark no rung; it is deselected by --datasets before it is checked.
+    module = GOOD_BENCHMARK.replace("PROBLEM = tiny_problem()", "PROBLEM = tiny_problem(dataset='digits', grace_epochs=3)")
+    refused = session("--collect-only", "-q", "--budget", "max_epochs=2", module=module)
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    skipped = session("--collect-only", "-q", "--budget", "max_epochs=2", "--datasets", "fashion", module=module)
+    assert skipped.ret == pytest.ExitCode.OK and "ConfigError" not in skipped.stdout.str() + skipped.stderr.str()

@@ -32,6 +32,11 @@ def test_strategy_runs_end_to_end(name, ray_local, tmp_path):
         assert all(problem.space.params[k].contains(trial.config[k]) for k in problem.space.params)
     assert observed_concurrency(record) == 1
     assert record.provenance["seed"] == 0 and record.provenance["versions"]["ray"]
+    # Held-out test accuracy: every epoch, and the selected configuration's at the epoch it was selected.
+    assert all(0 <= e.test_acc <= 1 for t in record.trials for e in t.epochs)
+    best = next(t for t in record.trials if t.trial_id == record.best_trial_id)
+    assert record.best_epoch == best.best_epoch.epoch and record.test_acc == best.best_epoch.test_acc
+    assert best.epochs[record.best_epoch - 1].val_acc == record.best_val_acc
 
 
 @pytest.mark.parametrize("name", ["random", "asha", "bayes"])

@@ -150,6 +150,9 @@ def test_every_strategy_replays_the_table_it_was_given(name, ray_local):
         for e in trial.epochs:
             assert e.val_acc == float(problem.table.val_acc[row, repeat, e.epoch - 1])
             assert e.epoch_s == float(problem.table.epoch_s[row, repeat, e.epoch - 1])
+    selected = problem.table.row(record.best_config)
+    assert record.test_acc == float(problem.table.test_acc[selected, repeat, record.best_epoch - 1])
+    assert record.best_val_acc == float(problem.table.val_acc[selected, repeat, record.best_epoch - 1])
     # One virtual worker: the simulated clock is the sum of the epochs replayed, with no idle time.
     assert record.wallclock_s == pytest.approx(sum(e.epoch_s for t in record.trials for e in t.epochs))
     assert observed_concurrency(record) == 1

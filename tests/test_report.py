@@ -13,7 +13,7 @@ from harness.report import markdown, short_table, summary_csv, write_report
 from harness.store import ResultStore
 
 
-def run(strategy, seed, accs, benchmark="digits", saved=0.0, failed=False):
+def run(strategy, seed, accs, benchmark="digits", saved=0.0, failed=False, test=None, clock="real"):
     """A run whose single trial climbs through ``accs``, one epoch a second."""
     epochs = tuple(EpochRecord(i + 1, a, 0.1, 0.1, 1.0, float(i + 1)) for i, a in enumerate(accs))
     trial = TrialRecord("t", {"lr": 0.01}, "ERROR" if failed else "TERMINATED", FAILED if failed else COMPLETED, () if failed else epochs)
@@ -23,6 +23,8 @@ def run(strategy, seed, accs, benchmark="digits", saved=0.0, failed=False):
         wallclock_s=float(len(accs)), best_val_acc=None if failed else max(accs), best_config=None if failed else {"lr": 0.01},
         best_trial_id=None if failed else "t", epochs_used=0 if failed else len(accs), epochs_full=4, compute_saved=saved,
         train_s=float(len(accs)), overhead_s_per_trial=0.0, trials=(trial,), provenance={"git_commit": "abc", "device": "cpu"},
+        test_acc=None if failed else (test if test is not None else max(accs) - 0.02), clock=clock,
+        best_epoch=None if failed else accs.index(max(accs)) + 1,
     )
 
 
@@ -118,3 +120,40 @@ def test_a_benchmark_where_every_run_failed_still_renders(tmp_path):
     a = analyse([run("random", 0, [], failed=True), run("asha", 0, [0.5, 0.6])])
     written = write_report(a, tmp_path)
     assert "report.html" in written and "n/a" in (tmp_path / "report.md").read_text()
+
+
+def test_test_accuracy_is_compared_beside_validation_accuracy():
+    # asha wins on validation accuracy (the score it maximised) but not on held-out test accuracy.
+    records = []
+    for s in range(8):
+        records.append(run("random", s, [0.5, 0.8 + s / 1000], test=0.78 + s / 1000))
+        records.append(run("asha", s, [0.6, 0.9 + s / 1000], test=0.78 + s / 1000))
+        records.append(run("grid", s, [0.4, 0.7 + s / 1000], test=0.60 + s / 1000))
+    a = analyse(records)
+    by = {r.strategy: r for r in a.rows}
+    assert by["asha"].versus.verdict == "better" and by["asha"].versus.metric == "best_val_acc"
+    assert by["asha"].versus_test.verdict == "identical to the reference on every seed"
+    assert by["grid"].versus_test.verdict == "worse" and by["grid"].versus_test.metric == "test_acc"
+    assert by["grid"].test_acc.mean == pytest.approx(0.6035)
+    md = markdown(a, [])
+    assert "test acc (95% CI)" in md and "vs reference (test acc)" in md and "held-out test accuracy" in md
+    assert "test_acc_mean" in summary_csv(a).splitlines()[0] and "test" in short_table(a)
+
+
+def test_the_direction_comes_from_the_paired_differences():
+    from tests.test_stats import FIFTEEN_AND_FIFTEEN
+
+    x, y = FIFTEEN_AND_FIFTEEN  # fifteen tiny losses, fifteen large wins; A12 = 0.5 exactly
+    records = [run("random", s, [y[s]]) for s in range(30)] + [run("asha", s, [x[s]]) for s in range(30)]
+    v = {r.strategy: r for r in analyse(records).rows}["asha"].versus
+    assert v.a12 == 0.5 and v.direction > 0 and v.verdict == "better"  # 93b1eb7 said "worse"
+
+
+def test_live_runs_and_replays_get_one_omnibus_test_each():
+    live = three_strategies(4)
+    replay = [run(r.strategy, r.seed, [e.val_acc for e in r.trials[0].epochs], benchmark="digits_replay",
+                  clock="simulated") for r in live]
+    a = analyse(live + replay)
+    assert [(om.clock, om.benchmarks, om.n_blocks) for om in a.omnibus] == [
+        ("real", ("digits",), 4), ("simulated", ("digits_replay",), 4)]  # not 8 blocks of one problem
+    assert all("Friedman" in om.statement for om in a.omnibus)
