@@ -12,6 +12,7 @@ import dataclasses
 import os
 import pkgutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -98,8 +99,6 @@ def pytest_configure(config):
 
 def _check_options(config, strategy_names: list[str]) -> None:
     """Every option that could only fail after training, refused now (a one-line usage error, exit 4)."""
-    from pathlib import Path
-
     reference = config.getoption("--reference")
     if reference not in strategy_names:
         raise ConfigError(f"--reference {reference!r} is not a strategy; known: {', '.join(strategy_names)}")
@@ -311,7 +310,8 @@ def tuning_run(request, benchmark):
         record = benchmark.pedantic(
             runner.run,
             args=(case.problem, case.strategy, case.seed),
-            kwargs={"ray_address": config.getoption("--ray-address"), "progress": progress},
+            kwargs={"ray_address": config.getoption("--ray-address"), "progress": progress,
+                    "experiment_dir": Path(results_dir) / case.problem.name / "ray"},
             rounds=1, iterations=1, warmup_rounds=0,
         )
         path = ResultStore(results_dir).save(record)

@@ -50,6 +50,7 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
     if ray.is_initialized():
         return ray.get_runtime_context().gcs_address
     if address:
+        _use_the_clusters_token()
         # A cluster's nodes do not share this checkout: ship it as the job's working directory.
         ray.init(
             address=address,
@@ -84,6 +85,20 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
             ray.shutdown()
             raise RuntimeError(f"the local Ray instance is not on loopback: nodes at {outside}")
     return ray.get_runtime_context().gcs_address
+
+
+def _use_the_clusters_token() -> None:
+    """Token authentication, as Ray documents it for clients.
+
+    ``ray start`` (2.60) turns token authentication on and writes the token to ``~/.ray/auth_token``;
+    a client must then run with ``RAY_AUTH_MODE=token`` and the token (that file,
+    ``RAY_AUTH_TOKEN_PATH`` or ``RAY_AUTH_TOKEN``). When ``RAY_AUTH_MODE`` is unset and a token is
+    at hand, turn token mode on for this process, as Ray's own ``ray start`` does; an explicit
+    ``RAY_AUTH_MODE`` is left as it is.
+    """
+    from ray._private.authentication.authentication_token_setup import maybe_enable_token_auth_if_token_available
+
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
 
 
 def cluster_gpus() -> float:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import math
 import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any, Callable
 
 from harness import provenance
@@ -62,10 +64,15 @@ def run(
     *,
     ray_address: str | None = None,
     progress: Callable[[str], None] | None = None,
+    experiment_dir: str | Path | None = None,
 ) -> RunRecord:
     """Tune ``problem`` with ``strategy`` under ``budget`` (default: the problem's) and record the run.
 
     A replay problem (``problem.table`` set) runs the same way on a simulated clock; see ``harness.replay``.
+    With ``experiment_dir``, a live run keeps Ray Tune's own experiment folder at
+    ``<experiment_dir>/<run id>/`` (per-trial result.json and progress.csv, experiment state,
+    checkpoints), which ``tune.ExperimentAnalysis`` and ``tune.Tuner.restore`` open; otherwise it
+    lives in a temporary folder for the length of the run.
     """
     from ray import tune
 
@@ -94,7 +101,13 @@ def run(
     trainable = tune.with_resources(trainable, {"cpu": budget.cpus_per_trial, "gpu": gpus, SLOT: slot_share(budget)})
     recorder = _Recorder(progress, label=f"{problem.name}-{strategy.name}-seed{seed}", total=budget.num_trials)
     started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
-    with clock as simulated, tempfile.TemporaryDirectory(prefix="tune-") as storage:
+    run_id = uuid.uuid4().hex
+    keep = experiment_dir is not None and not problem.is_replay
+    if keep:
+        Path(experiment_dir).mkdir(parents=True, exist_ok=True)
+    storage_cm = contextlib.nullcontext(str(Path(experiment_dir).resolve())) if keep else \
+        tempfile.TemporaryDirectory(prefix="tune-")
+    with clock as simulated, storage_cm as storage:
         tuner = tune.Tuner(
             trainable,
             param_space=setup.param_space,
@@ -110,10 +123,12 @@ def run(
                 time_budget_s=budget.wallclock_s if not problem.is_replay else None,
             ),
             run_config=tune.RunConfig(
-                name=f"{problem.name}-{strategy.name}-seed{seed}",
+                name=run_id if keep else f"{problem.name}-{strategy.name}-seed{seed}",
                 storage_path=storage,
                 stop=_stop_rule(budget, problem.is_replay),
-                callbacks=[recorder],
+                callbacks=[recorder, *_result_loggers(keep)],
+                # Pausing schedulers resume a trial from its latest checkpoint only: older ones would just fill the folder.
+                checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
                 failure_config=tune.FailureConfig(max_failures=0, fail_fast=False),
                 verbose=0,
             ),
@@ -126,7 +141,19 @@ def run(
             budget, decode, wallclock_cut=budget.wallclock_s is not None, ordinal_ids=problem.is_replay
         )
     wallclock_s = simulated.makespan_s if problem.is_replay else real_s
-    return _record(problem, strategy, seed, budget, started_at, wallclock_s, real_s, trials, gpus, address)
+    record = _record(problem, strategy, seed, budget, started_at, wallclock_s, real_s, trials, gpus, address, run_id)
+    if keep:
+        record = dataclasses.replace(record, provenance={**record.provenance, "ray_experiment": str(Path(storage) / run_id)})
+    return record
+
+
+def _result_loggers(keep: bool) -> list:
+    """Tune's JSON and CSV result loggers for a kept experiment folder (the harness turns Tune's automatic ones off)."""
+    if not keep:
+        return []
+    from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
+
+    return [JsonLoggerCallback(), CSVLoggerCallback()]
 
 
 def _seed_global_generators(seed: int) -> None:
@@ -160,7 +187,7 @@ class _SimulatedTimeBudget(Stopper):
         return self.reached
 
 
-def _record(problem, strategy, seed, budget, started_at, wallclock_s, real_s, trials, gpus, address) -> RunRecord:
+def _record(problem, strategy, seed, budget, started_at, wallclock_s, real_s, trials, gpus, address, run_id=None) -> RunRecord:
     epochs_used = sum(t.epochs_used for t in trials)
     epochs_full = sum(full_epochs(t, budget) for t in trials)
     train_s = sum(e.epoch_s for t in trials for e in t.epochs)
@@ -168,7 +195,7 @@ def _record(problem, strategy, seed, budget, started_at, wallclock_s, real_s, tr
     best = max((t for t in trials if t.epochs), key=lambda t: t.best_val_acc, default=None)
     selected = best.best_epoch if best else None
     return RunRecord(
-        run_id=uuid.uuid4().hex,
+        run_id=run_id or uuid.uuid4().hex,
         benchmark=problem.name,
         strategy=strategy.name,
         seed=seed,

@@ -80,3 +80,18 @@ def test_a_failing_trial_is_recorded_and_the_run_goes_on(factory, message, ray_l
     assert message in by_poison[1].error.lower() if message == "loss is nan" else message in by_poison[1].error
     assert by_poison[0].outcome == COMPLETED and by_poison[0].epochs_used == problem.budget.max_epochs
     assert record.best_config["poison"] == 0 and record.best_val_acc > 0.5
+
+
+def test_a_live_runs_ray_experiment_folder_is_kept_and_opens_with_tune(ray_local, tmp_path):
+    from ray import tune
+
+    problem = tiny_problem()
+    record = runner.run(problem, strategies.get("hyperband"), seed=0, experiment_dir=tmp_path / "ray")
+    folder = tmp_path / "ray" / record.run_id
+    assert record.provenance["ray_experiment"] == str(folder.resolve()) and folder.is_dir()
+    analysis = tune.ExperimentAnalysis(str(folder))
+    assert len(analysis.trials) == record.trials_started
+    frame = analysis.dataframe(metric="val_acc", mode="max")
+    assert len(frame) == record.trials_started and frame["val_acc"].max() == pytest.approx(record.best_val_acc)
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    print(f"Ray experiment folder of a {record.trials_started}-trial hyperband run: {size / 1e6:.2f} MB")
