@@ -229,12 +229,12 @@ def load(path: str | Path) -> LearningCurveTable:
     except Exception as exc:  # zip, npy header or pickle refusals: all mean "not a table file"
         raise TableError(f"{path}: not a learning-curve table ({type(exc).__name__}: {exc})") from None
     try:
-        return dataclasses.replace(from_arrays(arrays), source=str(path))
+        return dataclasses.replace(from_arrays(arrays, source=path), source=str(path))
     except TableError as exc:
         raise TableError(f"{path}: {exc}") from None
 
 
-def from_arrays(arrays: dict[str, np.ndarray]) -> LearningCurveTable:
+def from_arrays(arrays: dict[str, np.ndarray], source: Path | None = None) -> LearningCurveTable:
     if "meta" not in arrays:
         raise TableError("missing arrays ['meta']")
     try:
@@ -247,7 +247,9 @@ def from_arrays(arrays: dict[str, np.ndarray]) -> LearningCurveTable:
     if meta.get("version") == VERSION and missing:
         raise TableError(f"missing arrays {missing}")
     if meta.get("version") != VERSION:
-        command = (meta.get("provenance") or {}).get("command") or "python -m harness record-table BENCHMARK --out FILE --seeds 0 1 ..."
+        command = (meta.get("provenance") or {}).get("command") or "python -m harness record-table BENCHMARK --seeds 0 1 ..."
+        if "--out" not in command:
+            command += f" --out {source or 'FILE'}"
         raise TableError(
             f"table version {meta.get('version')!r}; this harness reads version {VERSION}, which adds held-out test "
             f"accuracy and independent repeats. Re-record it: {command} --force"
