@@ -68,6 +68,9 @@ def rate(values, n, sims, seed, **kwargs) -> tuple[float, float]:
 
 CELLS = [("best_acc", drop, share) for drop in (0.01, 0.02, 0.03, 0.05) for share in (0.5, 0.8, 1.0)]
 CELLS += [("compute_saved", drop, share) for drop in (0.05, 0.10, 0.20) for share in (0.8, 1.0)]
+# Inside the tolerance (best_acc may drop 0.01): the gate's null is "no change", so a consistent drop
+# this close to the tolerance can still fail when noise pushes the mean over it. Printed, not hidden.
+CELLS += [("best_acc", 0.008, 1.0), ("best_acc", 0.005, 1.0)]
 
 
 def power_curve(n: int = CI_SEEDS, sims: int = SIMULATIONS) -> dict:
@@ -89,8 +92,10 @@ def table(result: dict) -> str:
              f"{'metric':14} {'strategy':9} {'drop':>6} {'share of seeds':>15} {'power (every pair noisy)':>25} "
              f"{'power (only it moves)':>22}"]
     for c in result["cells"]:
-        lines.append(f"{c['metric']:14} {c['strategy']:9} {c['drop']:6.2f} {c['share']:15.0%} "
-                     f"{c['power_every_pair_noisy']:25.3f} {c['power_only_it_moves']:22.3f}")
+        inside = c["drop"] <= RULES[c["metric"]].tolerance
+        lines.append(f"{c['metric']:14} {c['strategy']:9} {c['drop']:6.3f} {c['share']:15.0%} "
+                     f"{c['power_every_pair_noisy']:25.3f} {c['power_only_it_moves']:22.3f}"
+                     + ("   <- inside the tolerance: a failure here is a false alarm" if inside else ""))
     lines.append(f"false alarms (every pair noisy, nothing changed): {result['false_alarms']:.3f}")
     return "\n".join(lines)
 

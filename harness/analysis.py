@@ -187,7 +187,7 @@ def _versus_reference(bench, by_strategy, reference, alpha, notes, metric=VAL) -
         raw[name] = (len(common), differing, p, direction, stats.a12(x, y) if common else None)
     pvalues = {n: p for n, (_, _, p, _, _) in raw.items() if p is not None}
     adjusted = stats.holm(pvalues) if pvalues else {}
-    m = len(raw)
+    m = len(pvalues)  # Holm's family: the comparisons that differ on some seed
     out = {reference: VersusReference(reference, len(ref), None, None, None, "reference", metric)}
     for name, (n, differing, p, direction, a) in raw.items():
         if not n:

@@ -93,6 +93,8 @@ def pytest_configure(config):
     except ConfigError as exc:
         raise _usage_error(exc) from None
     config._tuning_data_checked = {}  # loader -> None (fine) or the DataCorrupt line, verified once per session
+    config._tuning_interrupted = False
+    config.pluginmanager.register(_InterruptWatch(config), "tuning-interrupt-watch")
     config._tuning_records = []
     config._tuning_config_errors = []
 
@@ -198,6 +200,7 @@ def _refuse_an_unlike_baseline(session) -> None:
     try:
         check_like_with_like(list(idents.values()), gate_options[0], where=session.config.getoption("--gate"))
     except GateMismatch as exc:
+        session.config._tuning_gate_error = str(exc)
         pytest.exit(str(exc), returncode=2)
 
 
@@ -328,7 +331,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if config.getoption("--gate"):
         terminalreporter.write_sep("=", "regression gate (this session against " + config.getoption("--gate") + ")")
         error = getattr(config, "_tuning_gate_error", None)
-        if getattr(config, "_tuning_interrupted", False):
+        if error is None and getattr(config, "_tuning_interrupted", False):
             error = "gate: not evaluated: the session was interrupted"
         terminalreporter.write(f"{error}\n" if error else gate_result.report() if gate_result else
                                "gate: no runs in this session to compare\n")
@@ -372,14 +375,24 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(f"baseline written: {save_baseline(records, baseline_path)}")
 
 
+class _InterruptWatch:
+    """Notes Ctrl-C (a KeyboardInterrupt), as opposed to pytest.exit, which also ends a session with status 2."""
+
+    def __init__(self, config) -> None:
+        self.config = config
+
+    def pytest_keyboard_interrupt(self, excinfo) -> None:
+        if excinfo.errisinstance(KeyboardInterrupt):
+            self.config._tuning_interrupted = True
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session, exitstatus):
     """Evaluate the gate before the terminal summary prints it; a regression fails the session."""
     config = session.config
     gate_options = getattr(config, "_tuning_gate", None)
     records = getattr(config, "_tuning_records", [])
-    config._tuning_interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
-    if config._tuning_interrupted:
+    if getattr(config, "_tuning_interrupted", False):
         return  # a partial session is neither gated nor stored as a baseline; its finished runs are kept
     if gate_options is not None and records:
         from harness.gate import GateMismatch, evaluate

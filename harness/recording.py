@@ -60,19 +60,24 @@ def _levels_key(axes: dict[str, tables.Axis]) -> list:
     return [[name, axis.kind, list(axis.levels)] for name, axis in axes.items()]
 
 
-def finished_sweep(store, name: str, seed: int, axes: dict[str, tables.Axis], max_epochs: int):
-    """The newest stored sweep of ``seed`` that a table can use as it is, or None."""
+def finished_sweep(store, problem: Problem, seed: int, axes: dict[str, tables.Axis], max_epochs: int):
+    """The newest stored sweep of ``seed`` that a table can use as it is, or None.
+
+    It must be of the same problem (fingerprint: data, model, space), levels and epochs, and hold
+    every configuration trained to the end (or failed): a cut-short sweep is never reused.
+    """
     from harness.records import COMPLETED, FAILED
 
     configs = math.prod(len(a.levels) for a in axes.values())
-    for record in reversed(store.load_runs(f"{name}_sweep")):
+    for record in reversed(store.load_runs(f"{problem.name}_sweep")):
         if record.seed != seed or record.provenance.get("table_levels") != _levels_key(axes):
+            continue
+        if record.provenance.get("problem_fingerprint") != problem.fingerprint:
             continue
         if record.budget.get("max_epochs") != max_epochs or len(record.trials) != configs:
             continue
         whole = all(t.outcome in (COMPLETED, FAILED) for t in record.trials)
-        tested = all(e.test_acc is not None for t in record.trials for e in t.epochs)
-        if whole and tested and len({tables._row(axes, t.config) for t in record.trials}) == configs:
+        if whole and len({tables._row(axes, t.config) for t in record.trials}) == configs:
             return record
     return None
 
@@ -109,7 +114,7 @@ def record_table(
     store = ResultStore(results_dir)
     records = []
     for done, seed in enumerate(seeds):
-        stored = finished_sweep(store, problem.name, seed, axes, budget.max_epochs) if resume else None
+        stored = finished_sweep(store, problem, seed, axes, budget.max_epochs) if resume else None
         if stored is not None:
             if progress:
                 progress(f"seed {seed}: reusing its finished sweep {stored.run_id[:8]} (recorded {stored.started_at})")

@@ -164,6 +164,13 @@ def test_an_unlike_baseline_is_refused_in_one_line(tmp_path, what, change, messa
     assert "\n" not in str(err.value)
 
 
+def test_runs_that_mix_budgets_are_refused(tmp_path):
+    base = baseline_of(session(seeds=3), tmp_path)
+    mixed = session(seeds=3)[:-3] + [record("optuna-tpe", s, 0.97, max_epochs=5) for s in range(3)]
+    with pytest.raises(GateMismatch, match="this session's runs mix experiments"):
+        evaluate(mixed, base, RULES)
+
+
 def test_a_live_run_is_not_compared_with_a_replay_baseline(tmp_path):
     import dataclasses
 

@@ -78,6 +78,11 @@ def test_sign_flip_p_equals_full_enumeration(diffs, alternative, statistic):
     assert stats.sign_flip_p(diffs, alternative, statistic) == pytest.approx(enumerate_p(diffs, alternative, statistic))
 
 
+def test_a_non_finite_difference_is_an_error_not_p_zero():
+    with pytest.raises(ValueError, match="finite"):
+        stats.sign_flip_p([0.1, float("nan")], "greater", "mean")
+
+
 def test_signed_rank_textbook_values_and_scipy_without_ties():
     p, direction = stats.signed_rank_test([1, 2, 3, 4, 5, 6], [0] * 6)
     assert p == pytest.approx(2 / 64) and direction == 21  # all six positive: W+ = 21, two-sided 2/2^6
