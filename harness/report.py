@@ -36,7 +36,7 @@ def _ci(s: Summary, fmt: str) -> str:
 def _versus(v: VersusReference | None) -> str:
     if v is None:
         return "n/a"
-    if v.p_holm is None:
+    if v.p_holm is None or v.verdict.startswith("too few"):
         return v.verdict
     return f"{v.verdict} (Holm p={v.p_holm:.3g}, A12={v.a12:.2f})"
 
