@@ -29,7 +29,7 @@ from harness.gate import DEFAULT_RULES, decide, parse_rule
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "results" / "baselines" / "digits_replay.json"
-CI_SEEDS = 12  # what .ci/run gates with (--seeds 12)
+CI_SEEDS = 15  # what .ci/run gates with (--seeds 15)
 SIMULATIONS = 200  # per cell: a power of 0.8 is then known to about +-0.03
 RULES = {r.metric: r for r in map(parse_rule, DEFAULT_RULES)}
 GOALS = {"power, best_acc drop 0.03 on 80% of seeds": 0.8, "false alarms": 0.05}

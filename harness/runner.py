@@ -105,9 +105,11 @@ def run(
     keep = experiment_dir is not None and not problem.is_replay
     if keep:
         Path(experiment_dir).mkdir(parents=True, exist_ok=True)
+    # ignore_cleanup_errors: after Ctrl-C, Tune may still be writing into the folder as it is removed, and the
+    # OSError of that clean-up must not replace the KeyboardInterrupt.
     storage_cm = contextlib.nullcontext(str(Path(experiment_dir).resolve())) if keep else \
-        tempfile.TemporaryDirectory(prefix="tune-")
-    with clock as simulated, storage_cm as storage:
+        tempfile.TemporaryDirectory(prefix="tune-", ignore_cleanup_errors=True)
+    with _interruptible(), clock as simulated, storage_cm as storage:
         tuner = tune.Tuner(
             trainable,
             param_space=setup.param_space,
@@ -154,6 +156,41 @@ def _result_loggers(keep: bool) -> list:
     from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
     return [JsonLoggerCallback(), CSVLoggerCallback()]
+
+
+@contextlib.contextmanager
+def _interruptible():
+    """Ctrl-C during a run raises KeyboardInterrupt out of it, whatever Ray Tune makes of it in between.
+
+    Tune's own SIGINT handler is off (harness.ray_session), so SIGINT raises KeyboardInterrupt wherever the
+    driver is; this also notes it, so that an error it causes on the way out (a clean-up, a wrapped
+    exception) is still reported as the interruption it was, and the run is never stored.
+    """
+    import signal
+    import threading
+
+    seen: list[int] = []
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if main else None
+
+    def interrupted(signum, frame):
+        seen.append(signum)
+        raise KeyboardInterrupt
+
+    if main:
+        signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    except BaseException as exc:
+        if seen and not isinstance(exc, KeyboardInterrupt):
+            raise KeyboardInterrupt(f"interrupted ({type(exc).__name__} on the way out: {exc})") from exc
+        raise
+    else:
+        if seen:
+            raise KeyboardInterrupt("interrupted")
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _seed_global_generators(seed: int) -> None:

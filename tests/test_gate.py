@@ -18,7 +18,7 @@ from tests.conftest import ROOT
 RULES = [parse_rule(r) for r in DEFAULT_RULES]
 STRATEGIES = ["grid", "random", "bayes", "hyperband", "hyperopt", "bohb", "asha", "hyperopt-asha", "optuna-gp", "optuna-tpe"]
 MULTI_FIDELITY = {"hyperband", "bohb", "asha", "hyperopt-asha"}
-CI_SEEDS = 12
+CI_SEEDS = 15
 
 
 def record(strategy, seed, best, saved=0.0, wall=10.0, benchmark="digits_replay", table="fp", max_epochs=9):
