@@ -66,12 +66,14 @@ class Problem:
         import json
 
         def named(fn) -> str | None:
-            return None if fn is None else f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
+            """A function by its import path; a loader object (a dataclass) by its fields."""
+            if fn is None:
+                return None
+            return f"{fn.__module__}.{fn.__qualname__}" if hasattr(fn, "__qualname__") else repr(fn)
 
         identity = {
             "name": self.name, "dataset": self.dataset, "n_classes": self.n_classes,
-            "load_data": named(self.load_data) if callable(self.load_data) and hasattr(self.load_data, "__qualname__")
-            else repr(self.load_data),
+            "load_data": named(self.load_data),
             "build_model": named(self.build_model),
             "space": {n: [type(p).__name__, repr(p)] for n, p in self.space.params.items()},
             "grid": {n: list(v) for n, v in self.space.grid.items()},

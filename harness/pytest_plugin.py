@@ -188,6 +188,7 @@ def _refuse_an_unlike_baseline(session) -> None:
     if gate_options is None:
         return
     from harness.gate import GateMismatch, check_like_with_like, identity
+    from harness.records import REAL, SIMULATED
 
     idents = {}
     for item in session.items:
@@ -195,8 +196,7 @@ def _refuse_an_unlike_baseline(session) -> None:
         if case is not None:
             p = case.problem
             table = p.table.fingerprint if p.is_replay else None
-            budget = {**p.budget.to_dict(), "gpus_per_trial_resolved": None}
-            idents[p.name] = identity(p.name, "simulated" if p.is_replay else "real", table, budget)
+            idents[p.name] = identity(p.name, SIMULATED if p.is_replay else REAL, table, p.budget.to_dict())
     try:
         check_like_with_like(list(idents.values()), gate_options[0], where=session.config.getoption("--gate"))
     except GateMismatch as exc:

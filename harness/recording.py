@@ -5,8 +5,8 @@ its space). The sweep is Ray Tune's grid search over their full product, FIFO (e
 configuration trains for ``max_epochs``), once per seed; each sweep is stored as an ordinary run
 record (benchmark ``<name>_sweep``), so nothing recorded is lost, and the table is built from them.
 
-Recording is resumable: a seed whose whole sweep is already stored (same levels and epochs, every
-configuration trained to the end, test accuracy recorded) is not trained again, so a killed
+Recording is resumable: a seed whose whole sweep is already stored (same problem fingerprint, levels
+and epochs, every configuration trained to the end) is not trained again, so a killed
 recording rerun with the same command continues with the first seed it lacks.
 """
 
@@ -60,8 +60,8 @@ def _levels_key(axes: dict[str, tables.Axis]) -> list:
     return [[name, axis.kind, list(axis.levels)] for name, axis in axes.items()]
 
 
-def finished_sweep(store, problem: Problem, seed: int, axes: dict[str, tables.Axis], max_epochs: int):
-    """The newest stored sweep of ``seed`` that a table can use as it is, or None.
+def finished_sweep(stored: list, problem: Problem, seed: int, axes: dict[str, tables.Axis], max_epochs: int):
+    """The newest of the ``stored`` sweeps (oldest first) of ``seed`` that a table can use as it is, or None.
 
     It must be of the same problem (fingerprint: data, model, space), levels and epochs, and hold
     every configuration trained to the end (or failed): a cut-short sweep is never reused.
@@ -69,7 +69,7 @@ def finished_sweep(store, problem: Problem, seed: int, axes: dict[str, tables.Ax
     from harness.records import COMPLETED, FAILED
 
     configs = math.prod(len(a.levels) for a in axes.values())
-    for record in reversed(store.load_runs(f"{problem.name}_sweep")):
+    for record in reversed(stored):
         if record.seed != seed or record.provenance.get("table_levels") != _levels_key(axes):
             continue
         if record.provenance.get("problem_fingerprint") != problem.fingerprint:
@@ -113,8 +113,9 @@ def record_table(
     budget = dataclasses.replace(problem.budget, num_trials=configs, max_concurrent_trials=concurrency, wallclock_s=None)
     store = ResultStore(results_dir)
     records = []
+    sweeps = store.load_runs(f"{problem.name}_sweep") if resume else []  # read once, not once per seed
     for done, seed in enumerate(seeds):
-        stored = finished_sweep(store, problem, seed, axes, budget.max_epochs) if resume else None
+        stored = finished_sweep(sweeps, problem, seed, axes, budget.max_epochs)
         if stored is not None:
             if progress:
                 progress(f"seed {seed}: reusing its finished sweep {stored.run_id[:8]} (recorded {stored.started_at})")

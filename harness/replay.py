@@ -65,7 +65,8 @@ class TableTrainable(tune.Trainable):
     """Each ``step()`` is one recorded epoch of the nearest recorded configuration (no training).
 
     A run with seed ``s`` replays the table's repeat recorded with seed ``s``, an independent
-    recording; a seed the table lacks is refused at collection. A curve recorded as failed fails here at the same epoch, as it did live.
+    recording; a seed the table lacks is refused at collection. A curve recorded as failed fails here
+    at the same epoch, as it did live.
     """
 
     def setup(self, config: dict, table: LearningCurveTable = None, decode: TableDecoder = None, seed: int = 0) -> None:
