@@ -123,3 +123,53 @@ def sequence(config: dict, input_shape: tuple, n_classes: int):
             return self.head(features)
 
     return Sequence()
+
+
+CONV1D_DEFAULTS: dict[str, Any] = {
+    "conv_layers": 3,  # each halves the signal (stride 2), as in the MNIST-1D paper's CNN
+    "channels": 32,
+    "kernel_size": 5,
+    "batchnorm": False,
+    "dropout": 0.0,  # before the linear classifier
+}
+
+
+def conv1d(config: dict, input_shape: tuple, n_classes: int):
+    """A Conv1d stack over (channels, length) signals: stride-2 convolutions, then one linear layer."""
+    from torch import nn
+
+    c = {**CONV1D_DEFAULTS, **{k: v for k, v in config.items() if k in CONV1D_DEFAULTS}}
+    channels, length = input_shape
+    kernel, width = int(c["kernel_size"]), int(c["channels"])
+    layers: list[nn.Module] = []
+    for _ in range(int(c["conv_layers"])):
+        layers.append(nn.Conv1d(channels, width, kernel, stride=2, padding=kernel // 2))
+        layers += [nn.BatchNorm1d(width)] if c["batchnorm"] else []
+        layers.append(nn.ReLU())
+        channels, length = width, (length + 2 * (kernel // 2) - kernel) // 2 + 1
+    layers += [nn.Flatten(), nn.Dropout(float(c["dropout"])), nn.Linear(channels * length, n_classes)]
+    return nn.Sequential(*layers)
+
+
+def gru(config: dict, input_shape: tuple, n_classes: int):
+    """A bidirectional GRU over (channels, length) signals, every step's state read by one linear layer.
+
+    The MNIST-1D paper's GRU: ``units`` hidden units a direction (paper: 6), all steps flattened.
+    """
+    from torch import nn
+
+    channels, length = input_shape
+    units = int(config.get("units", 6))
+
+    class Gru(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.GRU(channels, units, num_layers=int(config.get("layers", 1)), batch_first=True, bidirectional=True)
+            self.head = nn.Sequential(nn.Flatten(), nn.Dropout(float(config.get("dropout", 0.0))),
+                                      nn.Linear(2 * units * length, n_classes))
+
+        def forward(self, x):
+            out, _ = self.body(x.transpose(1, 2))
+            return self.head(out)
+
+    return Gru()

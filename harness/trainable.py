@@ -110,17 +110,18 @@ OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 
 
 def make_optimizer(config: dict, params):
-    """The optimizer a config names (``optimizer``, default Adam) at learning rate ``lr``."""
+    """The optimizer a config names (``optimizer``, default Adam) at learning rate ``lr`` and ``weight_decay``
+    (default 0; AdamW keeps its own default, 0.01)."""
     import torch
 
     name = str(config.get("optimizer", "adam")).lower()
-    lr = float(config.get("lr", 1e-3))
+    lr, decay = float(config.get("lr", 1e-3)), float(config.get("weight_decay", 0.0))
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr)
+        return torch.optim.Adam(params, lr=lr, weight_decay=decay)
     if name == "adamw":
-        return torch.optim.AdamW(params, lr=lr)
+        return torch.optim.AdamW(params, lr=lr, weight_decay=decay if "weight_decay" in config else 0.01)
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=decay)
     if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr)
+        return torch.optim.RMSprop(params, lr=lr, weight_decay=decay)
     raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}")
