@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from harness.training import batches, expand_inputs, pick_device
+from harness.live.training import batches, expand_inputs, pick_device
 
 BATCH = 32
 GOAL_RATIO = 20.0
@@ -29,7 +29,7 @@ def fashion_file(tmp_path_factory):
 
 
 def our_epoch(x, y, generator):
-    """The harness's path (harness.training.batches): batches indexed out of tensors on the device."""
+    """The harness's path (harness.live.training.batches): batches indexed out of tensors on the device."""
     import torch
 
     seen = 0

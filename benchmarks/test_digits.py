@@ -6,7 +6,7 @@ Run: ``pytest benchmarks -k digits`` (all strategies x 3 seeds), ``-k "digits an
 
 from harness import Budget, Choice, IntRange, LogUniform, Problem, SearchSpace, Uniform
 from harness.checks import assert_sound
-from harness.models import cnn
+from harness.live.models import cnn
 
 from datasets import digits
 

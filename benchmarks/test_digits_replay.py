@@ -16,7 +16,8 @@ whose values are all recorded.
 
 from pathlib import Path
 
-from harness import replay, table
+from harness import replay
+from harness.replay import table
 from harness.checks import assert_sound
 
 from benchmarks.test_digits import BUDGET, PROBLEM as LIVE, SPACE

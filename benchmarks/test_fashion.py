@@ -5,7 +5,7 @@ Data: ``$MADS_DATASETS_DIR/fashionmnist/fashionmnist.pt``.
 
 from harness import Budget, Choice, IntRange, LogUniform, Problem, SearchSpace
 from harness.checks import assert_sound
-from harness.models import cnn
+from harness.live.models import cnn
 
 from datasets.fashion import Fashion
 

@@ -8,7 +8,7 @@ import os
 
 from harness import Budget, Choice, LogUniform, Problem, SearchSpace, Uniform
 from harness.checks import assert_sound
-from harness.models import cnn
+from harness.live.models import cnn
 
 from datasets.flowers import Flowers
 

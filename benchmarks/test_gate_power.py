@@ -1,7 +1,7 @@
 """The regression gate's power curve: how often it catches a regression of a given size, and how often it cries wolf.
 
 Run: ``pytest benchmarks/test_gate_power.py -s``. No training and no Ray: the gate's own decision
-(``harness.gate.decide``) is fed synthetic baselines and sessions whose seed noise is drawn from the
+(``harness.analysis.gate.decide``) is fed synthetic baselines and sessions whose seed noise is drawn from the
 committed baseline (``results/baselines/digits_replay.json``: per strategy and metric, the values
 its seeds gave), with the rules and the number of seeds CI gates with (``.ci/run``).
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.gate import DEFAULT_RULES, decide, parse_rule
+from harness.analysis.gate import DEFAULT_RULES, decide, parse_rule
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "results" / "baselines" / "digits_replay.json"

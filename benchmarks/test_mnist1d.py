@@ -8,7 +8,7 @@ architecture, so a search that finds the good region, and early stopping that dr
 
 from harness import Budget, Choice, IntRange, LogUniform, Problem, SearchSpace, Uniform
 from harness.checks import assert_sound
-from harness.models import conv1d
+from harness.live.models import conv1d
 
 from datasets import mnist1d
 

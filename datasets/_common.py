@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from harness.data import DataSplits
+from harness.live.data import DataSplits
 
-from datasets.splits import split_indices
+from datasets._splits import split_indices
 
 
 def split(data: dict, seed: int, n_classes: int, valid_frac: float, test_frac: float, augment: bool = False) -> DataSplits:

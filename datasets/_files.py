@@ -5,18 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from harness.errors import DataCorrupt, DataMissing
+
+__all__ = ["DataCorrupt", "DataMissing", "cache_dir", "cifar_dir", "downloads_allowed", "mads_dir", "mads_download"]
+
 MADS_ENV = "MADS_DATASETS_DIR"  # mads-datasets' datadir: <dir>/<name>/...
 CIFAR_ENV = "CIFAR10_DIR"  # torchvision's root: <dir>/cifar-10-batches-py/
 CACHE_ENV = "TUNING_BENCH_CACHE"  # decoded tensor files
 OFFLINE_ENV = "TUNING_BENCH_OFFLINE"  # "1": never try to download (the tests set it)
-
-
-class DataMissing(Exception):
-    """The data set is not on disk and could not be downloaded; benchmarks skip with this message."""
-
-
-class DataCorrupt(ValueError):
-    """A data file exists but cannot be read as what it should be; the message names the file."""
 
 
 def mads_dir() -> Path:

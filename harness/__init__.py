@@ -4,7 +4,7 @@ Heavy imports (ray, torch) stay inside the modules that need them, so that impor
 ``harness`` (and collecting the benchmarks) stays fast.
 """
 
-from harness.ray_session import prepare_environment
+from harness.live.ray_session import prepare_environment
 
 prepare_environment()  # before anything imports Ray: loopback only, no usage reporting
 

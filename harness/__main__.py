@@ -14,7 +14,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from harness.analysis import DEFAULT_REFERENCE, DEFAULT_TARGET_FRACTION
+from harness.analysis.stats import ALPHA
+from harness.analysis.summary import DEFAULT_REFERENCE, DEFAULT_TARGET_FRACTION
 from harness.errors import ConfigError
 
 
@@ -29,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--target-fraction", type=float, default=DEFAULT_TARGET_FRACTION,
                      help="time-to-target threshold as a fraction of the best accuracy reached")
     rep.add_argument("--target", type=float, default=None, help="an absolute target accuracy instead")
-    rep.add_argument("--alpha", type=float, default=0.05)
+    rep.add_argument("--alpha", type=float, default=ALPHA)
 
     rec = sub.add_parser("record-table", help="sweep a live benchmark's TABLE_LEVELS and write a learning-curve table")
     rec.add_argument("benchmark", help="benchmark module, e.g. benchmarks/test_digits.py")
@@ -43,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="train every seed again instead of reusing finished sweeps stored under --results-dir "
                           "(by default a killed recording, rerun, continues where it stopped)")
 
-    from harness.gate import ALPHA, DEFAULT_RULES
+    from harness.analysis.gate import DEFAULT_RULES
 
     gate = sub.add_parser("gate", help="compare stored runs with a baseline; exit 1 on a significant regression")
     gate.add_argument("--baseline", required=True, help="baseline file, e.g. results/baselines/digits_replay.json")
@@ -88,8 +89,9 @@ def _load(results_dir: str, benchmark: str | None):
 
 
 def _report(args) -> int:
-    from harness.analysis import analyse
-    from harness.report import short_table, write_report
+    from harness.analysis.summary import analyse
+    from harness.report.html import write_report
+    from harness.report.tables import short_table
 
     records = _load(args.results_dir, args.benchmark)
     analysis = analyse(records, args.reference, args.target_fraction, args.target, args.alpha)
@@ -100,7 +102,7 @@ def _report(args) -> int:
 
 
 def _record(args) -> int:
-    from harness.recording import record_table
+    from harness.replay.recording import record_table
 
     table = record_table(args.benchmark, args.out, args.seeds, args.concurrency, args.results_dir, overwrite=args.force,
                          resume=not args.fresh)
@@ -110,7 +112,7 @@ def _record(args) -> int:
 
 
 def _gate(args) -> int:
-    from harness import gate
+    from harness.analysis import gate
 
     rules = [gate.parse_rule(r) for r in (args.rule or gate.DEFAULT_RULES)]
     baseline = gate.load_baseline(args.baseline)
@@ -122,7 +124,7 @@ def _gate(args) -> int:
 
 
 def _baseline(args) -> int:
-    from harness.gate import save_baseline
+    from harness.analysis.gate import save_baseline
 
     path = save_baseline(_load(args.results_dir, args.benchmark), args.out)
     print(f"written: {path}")
@@ -130,7 +132,7 @@ def _baseline(args) -> int:
 
 
 def _agreement(args) -> int:
-    from harness.fidelity import agreement
+    from harness.replay.agreement import agreement
 
     try:
         result = agreement(_load(args.results_dir, args.live), _load(args.results_dir, args.replay))

@@ -42,10 +42,6 @@ class Budget:
         if self.gpus_per_trial is not None and not 0 <= self.gpus_per_trial <= 1:
             raise ConfigError(f"budget: gpus_per_trial must be in [0, 1], got {self.gpus_per_trial!r}")
 
-    def full_epochs(self, trials_started: int) -> int:
-        """Epochs that ``trials_started`` trials would use if none were stopped early."""
-        return trials_started * self.max_epochs
-
     def with_overrides(self, overrides: dict[str, str]) -> Budget:
         """This budget with fields replaced from ``name=value`` strings (the ``--budget`` option)."""
         fields = {f.name: f for f in dataclasses.fields(self)}

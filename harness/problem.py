@@ -18,12 +18,12 @@ MODE = "max"
 class Problem:
     """What a benchmark tunes.
 
-    ``load_data(seed)`` returns a :class:`harness.data.DataSplits` whose split depends on the seed
+    ``load_data(seed)`` returns a :class:`harness.live.data.DataSplits` whose split depends on the seed
     alone; ``build_model(config, input_shape, n_classes)`` returns a ``torch.nn.Module``. Both must
     be importable module-level functions: Ray pickles them by reference into its workers.
     ``grace_epochs`` and ``reduction_factor`` configure the multi-fidelity schedulers. ``dataset``
     names the data set (a module of ``datasets/``) that ``--datasets`` selects by.
-    A *replay* problem (``harness.replay.problem``) has a learning-curve ``table`` instead of data
+    A *replay* problem (``harness.replay.backend.problem``) has a learning-curve ``table`` instead of data
     and a model: its runs look epochs up on a simulated clock.
     """
 
@@ -35,12 +35,14 @@ class Problem:
     n_classes: int
     grace_epochs: int = 1
     reduction_factor: int = 3
-    table: Any = None  # a harness.table.LearningCurveTable for replays
-    dataset: str = ""  # the data set it trains on (or whose table it replays), e.g. "digits"
+    table: Any = None  # a harness.replay.table.LearningCurveTable for replays
+    dataset: str = ""  # required: the data set it trains on (or whose table it replays), e.g. "digits"
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.replace("_", "").isalnum():
             raise ConfigError(f"problem: name must be alphanumeric, got {self.name!r}")
+        if not self.dataset:
+            raise ConfigError(f"problem {self.name}: name its data set (dataset=..., e.g. a module of datasets/)")
         if self.n_classes < 2:
             raise ConfigError(f"problem {self.name}: needs at least 2 classes, got {self.n_classes}")
         if not 1 <= self.grace_epochs <= self.budget.max_epochs:

@@ -11,14 +11,17 @@ from __future__ import annotations
 import dataclasses
 import os
 import pkgutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from harness.analysis.gate import DEFAULT_RULES
+from harness.analysis.summary import DEFAULT_REFERENCE, DEFAULT_TARGET_FRACTION
 from harness.budget import Budget, parse_overrides
 from harness.errors import ConfigError
 from harness.problem import Problem
+from harness.records import REAL, SIMULATED
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,37 @@ class TuningCase:
         return f"{self.problem.name}-{self.strategy.name}-seed{self.seed}"
 
 
+@dataclass
+class TuningSession:
+    """Everything the plugin keeps for one pytest session (pytest-benchmark keeps one such object too).
+
+    Options are read and checked once, at configure; runs are collected as cases finish; files are
+    written at session finish (``finish``); the terminal summary only prints what is here.
+    """
+
+    overrides: dict[str, str]
+    strategies: list[str] | None  # --strategies, None: all
+    datasets: list[str] | None  # --datasets, None: all
+    gate: tuple | None  # (baseline, rules) with --gate
+    records: list = field(default_factory=list)  # this session's runs, in the order they finished
+    config_errors: list[str] = field(default_factory=list)  # bad benchmark modules, reported at collection
+    data_checked: dict = field(default_factory=dict)  # loader -> None (fine) or (skip/fail, line), once per session
+    interrupted: bool = False  # Ctrl-C: no gate, no baseline; finished runs are kept
+    gate_error: str | None = None
+    gate_result: object = None
+    analysis: object = None  # harness.analysis.summary.Analysis of this session's runs
+    written: dict = field(default_factory=dict)  # report files written at session finish
+    baseline_written: object = None
+
+
+SESSION = pytest.StashKey[TuningSession]()
+
+
+def tuning_session(config) -> TuningSession | None:
+    """The plugin's session object (None before configure, or when configure refused the options)."""
+    return config.stash.get(SESSION, None)
+
+
 def pytest_addoption(parser):
     group = parser.getgroup("tuning", "hyperparameter-tuning benchmarks")
     group.addoption("--seeds", type=int, default=3, help="number of seeds per strategy (default 3): seeds 0..N-1")
@@ -45,14 +79,15 @@ def pytest_addoption(parser):
     group.addoption("--results-dir", default="results", help="where run records and tables go (default results/)")
     group.addoption("--accuracy-bar", type=float, default=None,
                     help="best accuracy a run must reach (default: halfway from chance to 1; 0 for smoke runs on toy data)")
-    group.addoption("--reference", default="random", help="strategy the others are tested against (default random)")
-    group.addoption("--target-fraction", type=float, default=0.98,
-                    help="time-to-target threshold as a fraction of the best accuracy reached (default 0.98)")
+    group.addoption("--reference", default=DEFAULT_REFERENCE,
+                    help=f"strategy the others are tested against (default {DEFAULT_REFERENCE})")
+    group.addoption("--target-fraction", type=float, default=DEFAULT_TARGET_FRACTION,
+                    help=f"time-to-target threshold as a fraction of the best accuracy reached (default {DEFAULT_TARGET_FRACTION})")
     group.addoption("--ray-address", default=None, help="an existing Ray cluster (ray start) instead of a local one")
     group.addoption("--gate", default=None, metavar="BASELINE",
                     help="compare this session's runs with a baseline file; fail the session on a significant regression")
     group.addoption("--gate-rule", action="append", default=None, metavar="METRIC:TOL",
-                    help="a gate rule, repeatable (default: best_acc:-0.01 compute_saved:-0.05 wallclock_s:+10%%)")
+                    help="a gate rule, repeatable (default: " + " ".join(DEFAULT_RULES).replace("%", "%%") + ")")
     group.addoption("--save-baseline", default=None, metavar="PATH", help="store this session's runs as a baseline file")
     group.addoption("--resume", action="store_true",
                     help="skip every case whose finished run (same benchmark, strategy, seed, budget and problem or "
@@ -72,7 +107,7 @@ def _names(text: str | None, known: list[str], what: str) -> list[str] | None:
 def known_datasets() -> list[str]:
     import datasets
 
-    return sorted(m.name for m in pkgutil.iter_modules(datasets.__path__) if not m.name.startswith("_") and m.name != "splits")
+    return sorted(m.name for m in pkgutil.iter_modules(datasets.__path__) if not m.name.startswith("_"))
 
 
 def _usage_error(exc: ConfigError) -> pytest.UsageError:
@@ -83,20 +118,19 @@ def pytest_configure(config):
     import strategies
 
     try:
-        config._tuning_overrides = parse_overrides(config.getoption("--budget"))
-        config._tuning_strategies = _names(config.getoption("--strategies"), strategies.names(), "strategy")
-        config._tuning_datasets = _names(config.getoption("--datasets"), known_datasets(), "data set")
+        session = TuningSession(
+            overrides=parse_overrides(config.getoption("--budget")),
+            strategies=_names(config.getoption("--strategies"), strategies.names(), "strategy"),
+            datasets=_names(config.getoption("--datasets"), known_datasets(), "data set"),
+            gate=_gate_options(config),
+        )
         if config.getoption("--seeds") < 1:
             raise ConfigError(f"--seeds must be >= 1, got {config.getoption('--seeds')}")
         _check_options(config, strategies.names())
-        config._tuning_gate = _gate_options(config)
     except ConfigError as exc:
         raise _usage_error(exc) from None
-    config._tuning_data_checked = {}  # loader -> None (fine) or the DataCorrupt line, verified once per session
-    config._tuning_interrupted = False
-    config.pluginmanager.register(_InterruptWatch(config), "tuning-interrupt-watch")
-    config._tuning_records = []
-    config._tuning_config_errors = []
+    config.stash[SESSION] = session
+    config.pluginmanager.register(_InterruptWatch(session), "tuning-interrupt-watch")
 
 
 def _check_options(config, strategy_names: list[str]) -> None:
@@ -141,7 +175,7 @@ def _check_reachable(address: str) -> None:
 
 def _gate_options(config):
     """The gate's baseline and rules, checked before anything runs; None without --gate."""
-    from harness import gate
+    from harness.analysis import gate
 
     rules = [gate.parse_rule(r) for r in (config.getoption("--gate-rule") or gate.DEFAULT_RULES)]
     path = config.getoption("--gate")
@@ -170,25 +204,23 @@ def pytest_make_collect_report(collector):
     crash = getattr(getattr(report.longrepr, "reprcrash", None), "message", "")
     if report.failed and crash.startswith("harness.errors.ConfigError:"):
         report.longrepr = crash.replace("harness.errors.", "", 1)
-        collector.config._tuning_config_errors.append(f"{collector.nodeid}: {report.longrepr}")
+        tuning_session(collector.config).config_errors.append(f"{collector.nodeid}: {report.longrepr}")
     return report
 
 
 def pytest_collection_finish(session):
     # Bad benchmark input ends the session as a usage error (exit 4), before anything trains.
-    errors = getattr(session.config, "_tuning_config_errors", [])
-    if errors:
-        raise pytest.UsageError(*errors)
-    _refuse_an_unlike_baseline(session)
+    tuning = tuning_session(session.config)
+    if tuning.config_errors:
+        raise pytest.UsageError(*tuning.config_errors)
+    _refuse_an_unlike_baseline(session, tuning)
 
 
-def _refuse_an_unlike_baseline(session) -> None:
+def _refuse_an_unlike_baseline(session, tuning: TuningSession) -> None:
     """With --gate, the collected cases must be the baseline's experiment: refused before training (exit 2)."""
-    gate_options = getattr(session.config, "_tuning_gate", None)
-    if gate_options is None:
+    if tuning.gate is None:
         return
-    from harness.gate import GateMismatch, check_like_with_like, identity
-    from harness.records import REAL, SIMULATED
+    from harness.analysis.gate import GateMismatch, check_like_with_like, identity
 
     idents = {}
     for item in session.items:
@@ -198,44 +230,47 @@ def _refuse_an_unlike_baseline(session) -> None:
             table = p.table.fingerprint if p.is_replay else None
             idents[p.name] = identity(p.name, SIMULATED if p.is_replay else REAL, table, p.budget.to_dict())
     try:
-        check_like_with_like(list(idents.values()), gate_options[0], where=session.config.getoption("--gate"))
+        check_like_with_like(list(idents.values()), tuning.gate[0], where=session.config.getoption("--gate"))
     except GateMismatch as exc:
-        session.config._tuning_gate_error = str(exc)
+        tuning.gate_error = str(exc)
         pytest.exit(str(exc), returncode=2)
 
 
 def pytest_generate_tests(metafunc):
     if "tuning_case" not in metafunc.fixturenames:
         return
-    import strategies
-
-    config = metafunc.config
-    problem = getattr(metafunc.module, "PROBLEM", None)
     try:
-        if not isinstance(problem, Problem):
-            raise ConfigError(f"{metafunc.module.__name__}: a benchmark module must define PROBLEM = harness.Problem(...)")
-        names = list(getattr(metafunc.module, "STRATEGIES", strategies.names()))
-        if config._tuning_strategies is not None:
-            names = [n for n in names if n in config._tuning_strategies]
-        if config._tuning_datasets is not None and problem.dataset not in config._tuning_datasets:
-            # Deselected before its budget is overridden: --datasets restricts --budget to what it selects.
-            metafunc.parametrize("tuning_case", [], ids=[])
-            return
-        problem = case_budget(problem, config._tuning_overrides)
-        _check_gpu_request(problem.budget, config.getoption("--ray-address"))
-        seeds = range(config.getoption("--seeds"))
-        if problem.is_replay and names:
-            for seed in seeds:
-                problem.table.repeat_for(seed)  # each seed replays its own independent repeat, or is refused
-        cases = []
-        for name in names:
-            strategy = strategies.get(name)
-            strategy.check(problem, problem.budget)
-            bar = config.getoption("--accuracy-bar")
-            cases += [TuningCase(problem, strategy, seed, bar) for seed in seeds]
+        cases = _cases(metafunc.module, metafunc.config, tuning_session(metafunc.config))
     except ConfigError as exc:
         raise ConfigError(str(exc)) from None  # reported as one line, then as a usage error
     metafunc.parametrize("tuning_case", cases, ids=[c.id for c in cases])
+
+
+def _cases(module, config, tuning: TuningSession) -> list[TuningCase]:
+    """A benchmark module's (strategy x seed) cases under this session's options; ConfigError when it cannot run."""
+    import strategies
+
+    problem = getattr(module, "PROBLEM", None)
+    if not isinstance(problem, Problem):
+        raise ConfigError(f"{module.__name__}: a benchmark module must define PROBLEM = harness.Problem(...)")
+    names = list(getattr(module, "STRATEGIES", strategies.names()))
+    if tuning.strategies is not None:
+        names = [n for n in names if n in tuning.strategies]
+    if tuning.datasets is not None and problem.dataset not in tuning.datasets:
+        return []  # deselected before its budget is overridden: --datasets restricts --budget to what it selects
+    problem = case_budget(problem, tuning.overrides)
+    _check_gpu_request(problem.budget, config.getoption("--ray-address"))
+    seeds = range(config.getoption("--seeds"))
+    if problem.is_replay and names:
+        for seed in seeds:
+            problem.table.repeat_for(seed)  # each seed replays its own independent repeat, or is refused
+    bar = config.getoption("--accuracy-bar")
+    cases = []
+    for name in names:
+        strategy = strategies.get(name)
+        strategy.check(problem, problem.budget)
+        cases += [TuningCase(problem, strategy, seed, bar) for seed in seeds]
+    return cases
 
 
 def _check_data(problem: Problem, checked: dict) -> None:
@@ -246,7 +281,7 @@ def _check_data(problem: Problem, checked: dict) -> None:
     """
     if problem.load_data is None:  # a replay reads its table, already checked when it was loaded
         return
-    from datasets._files import DataCorrupt, DataMissing
+    from harness.errors import DataCorrupt, DataMissing
 
     key = repr(problem.load_data)
     if key not in checked:
@@ -291,6 +326,7 @@ def tuning_run(request, benchmark):
     from harness.store import ResultStore
 
     config = request.config
+    tuning = tuning_session(config)
 
     def run(case: TuningCase):
         results_dir = config.getoption("--results-dir")
@@ -298,114 +334,120 @@ def tuning_run(request, benchmark):
             stored = _resumable(case, results_dir)
             if stored is not None:
                 benchmark.extra_info.update({**stored.summary(), "resumed": True})
-                config._tuning_records.append(stored)
+                tuning.records.append(stored)
                 return stored
-        _check_data(case.problem, config._tuning_data_checked)
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        capture = config.pluginmanager.get_plugin("capturemanager")
-
-        def progress(line: str) -> None:
-            if reporter is not None and capture is not None:
-                with capture.global_and_fixture_disabled():
-                    reporter.write_line(f"  {line}")
-
+        _check_data(case.problem, tuning.data_checked)
         benchmark.group = case.problem.name
         record = benchmark.pedantic(
             runner.run,
             args=(case.problem, case.strategy, case.seed),
-            kwargs={"ray_address": config.getoption("--ray-address"), "progress": progress,
+            kwargs={"ray_address": config.getoption("--ray-address"), "progress": _progress_writer(config),
                     "experiment_dir": Path(results_dir) / case.problem.name / "ray"},
             rounds=1, iterations=1, warmup_rounds=0,
         )
         path = ResultStore(results_dir).save(record)
         benchmark.extra_info.update({**record.summary(), "record": str(path)})
-        config._tuning_records.append(record)
+        tuning.records.append(record)
         return record
 
     return run
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    records = getattr(config, "_tuning_records", [])
-    gate_result = getattr(config, "_tuning_gate_result", None)
-    if config.getoption("--gate"):
-        terminalreporter.write_sep("=", "regression gate (this session against " + config.getoption("--gate") + ")")
-        error = getattr(config, "_tuning_gate_error", None)
-        if error is None and getattr(config, "_tuning_interrupted", False):
-            error = "gate: not evaluated: the session was interrupted"
-        terminalreporter.write(f"{error}\n" if error else gate_result.report() if gate_result else
-                               "gate: no runs in this session to compare\n")
-    if not records:
-        return
-    from harness import compare
-    from harness.analysis import analyse
-    from harness.report import short_table, write_report
-    from harness.store import ResultStore
+def _progress_writer(config):
+    """Progress lines printed past pytest's output capture, so that a long case shows how far it is."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
 
-    root = config.getoption("--results-dir")
-    store = ResultStore(root)
-    for benchmark in sorted({r.benchmark for r in records}):
-        table = compare.rows([r for r in records if r.benchmark == benchmark])
-        store.write_table(benchmark, "comparison.md", compare.to_markdown(table))
-        store.write_table(benchmark, "comparison.csv", compare.to_csv(table))
-    analysis = analyse(records, config.getoption("--reference"), config.getoption("--target-fraction"))
-    written = write_report(analysis, root)
-    terminalreporter.write_sep("=", "tuning comparison (mean ± sd over seeds; this session's runs)")
-    terminalreporter.write(short_table(analysis))
-    terminalreporter.write_line(
-        f"written: {root}/report.md, report.html, summary.csv, {len(written) - 3} plots; "
-        f"per-benchmark comparison.md/.csv and run records under {root}/<benchmark>/"
-    )
-    replays = [r for r in records if r.clock == "simulated"]
-    if replays:
-        simulated, real = sum(r.wallclock_s for r in replays), sum(r.real_s or 0.0 for r in replays)
-        terminalreporter.write_line(
-            f"replays: {len(replays)} runs, {simulated:.0f} simulated seconds in {real:.1f} real seconds "
-            f"(simulated/real = {simulated / max(real, 1e-9):.0f}x); their wall-clock figures are simulated seconds"
-        )
-    baseline_path = config.getoption("--save-baseline")
-    if getattr(config, "_tuning_interrupted", False):
-        terminalreporter.write_line(
-            f"interrupted: {len(records)} finished runs are stored and reported above; the run in flight was "
-            f"discarded. Continue with --resume; no gate was evaluated and no baseline written.")
-        return
-    if baseline_path:
-        from harness.gate import save_baseline
+    def progress(line: str) -> None:
+        if reporter is not None and capture is not None:
+            with capture.global_and_fixture_disabled():
+                reporter.write_line(f"  {line}")
 
-        terminalreporter.write_line(f"baseline written: {save_baseline(records, baseline_path)}")
+    return progress
 
 
 class _InterruptWatch:
     """Notes Ctrl-C (a KeyboardInterrupt), as opposed to pytest.exit, which also ends a session with status 2."""
 
-    def __init__(self, config) -> None:
-        self.config = config
+    def __init__(self, tuning: TuningSession) -> None:
+        self.tuning = tuning
 
     def pytest_keyboard_interrupt(self, excinfo) -> None:
         if excinfo.errisinstance(KeyboardInterrupt):
-            self.config._tuning_interrupted = True
+            self.tuning.interrupted = True
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session, exitstatus):
-    """Evaluate the gate before the terminal summary prints it; a regression fails the session."""
-    config = session.config
-    gate_options = getattr(config, "_tuning_gate", None)
-    records = getattr(config, "_tuning_records", [])
-    if getattr(config, "_tuning_interrupted", False):
-        return  # a partial session is neither gated nor stored as a baseline; its finished runs are kept
-    if gate_options is not None and records:
-        from harness.gate import GateMismatch, evaluate
+    """Write what the session produced: the report of its runs, the gate's verdict, the baseline.
 
-        baseline, rules = gate_options
-        try:
-            config._tuning_gate_result = result = evaluate(records, baseline, rules)
-        except GateMismatch as exc:  # checked at collection too; runs can still differ (e.g. the GPU share)
-            config._tuning_gate_error = str(exc)
-            session.exitstatus = 2
-            return
-        if not result.passed and session.exitstatus == pytest.ExitCode.OK:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    A regression fails the session. An interrupted session writes the report of its finished runs,
+    but is neither gated nor stored as a baseline.
+    """
+    config = session.config
+    tuning = tuning_session(config)
+    if tuning is None or not tuning.records:
+        return
+    from harness.analysis.summary import analyse
+    from harness.report.html import write_report
+
+    tuning.analysis = analyse(tuning.records, config.getoption("--reference"), config.getoption("--target-fraction"))
+    tuning.written = write_report(tuning.analysis, config.getoption("--results-dir"))
+    if tuning.interrupted:
+        return
+    if tuning.gate is not None:
+        _evaluate_gate(session, tuning)
+    if config.getoption("--save-baseline"):
+        from harness.analysis.gate import save_baseline
+
+        tuning.baseline_written = save_baseline(tuning.records, config.getoption("--save-baseline"))
+
+
+def _evaluate_gate(session, tuning: TuningSession) -> None:
+    from harness.analysis.gate import GateMismatch, evaluate
+
+    baseline, rules = tuning.gate
+    try:
+        tuning.gate_result = result = evaluate(tuning.records, baseline, rules)
+    except GateMismatch as exc:  # checked at collection too; runs can still differ (e.g. the GPU share)
+        tuning.gate_error = str(exc)
+        session.exitstatus = 2
+        return
+    if not result.passed and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Print what pytest_sessionfinish found and wrote; nothing is computed or written here."""
+    tuning = tuning_session(config)
+    if tuning is None:
+        return
+    write = terminalreporter.write_line
+    if config.getoption("--gate"):
+        terminalreporter.write_sep("=", "regression gate (this session against " + config.getoption("--gate") + ")")
+        error = tuning.gate_error or ("gate: not evaluated: the session was interrupted" if tuning.interrupted else None)
+        terminalreporter.write(f"{error}\n" if error else tuning.gate_result.report() if tuning.gate_result else
+                               "gate: no runs in this session to compare\n")
+    if tuning.analysis is None:
+        return
+    from harness.report.tables import short_table
+
+    root = config.getoption("--results-dir")
+    terminalreporter.write_sep("=", "tuning comparison (mean ± sd over seeds; this session's runs)")
+    terminalreporter.write(short_table(tuning.analysis))
+    plots = sum(1 for name in tuning.written if name.startswith("plots/"))
+    write(f"written: {root}/report.md, report.html, summary.csv, {plots} plots; "
+          f"per-benchmark comparison.md/.csv and run records under {root}/<benchmark>/")
+    replays = [r for r in tuning.records if r.clock == SIMULATED]
+    if replays:
+        simulated, real = sum(r.wallclock_s for r in replays), sum(r.real_s or 0.0 for r in replays)
+        write(f"replays: {len(replays)} runs, {simulated:.0f} simulated seconds in {real:.1f} real seconds "
+              f"(simulated/real = {simulated / max(real, 1e-9):.0f}x); their wall-clock figures are simulated seconds")
+    if tuning.interrupted:
+        write(f"interrupted: {len(tuning.records)} finished runs are stored and reported above; the run in flight was "
+              f"discarded. Continue with --resume; no gate was evaluated and no baseline written.")
+    elif tuning.baseline_written:
+        write(f"baseline written: {tuning.baseline_written}")
 
 
 @pytest.hookimpl(trylast=True)
@@ -413,6 +455,6 @@ def pytest_unconfigure(config):
     import sys
 
     if "ray" in sys.modules:
-        from harness.ray_session import shutdown
+        from harness.live.ray_session import shutdown
 
         shutdown()

@@ -124,3 +124,11 @@ class RunRecord:
             TrialRecord(**{**t, "epochs": tuple(EpochRecord(**e) for e in t["epochs"])}) for t in data["trials"]
         )
         return cls(**{**data, "trials": trials})
+
+
+def latest_per_seed(records: list["RunRecord"]) -> list["RunRecord"]:
+    """The newest run of each (benchmark, strategy, seed): reruns replace older runs in tables only."""
+    newest: dict[tuple, RunRecord] = {}
+    for r in sorted(records, key=lambda r: r.started_at):
+        newest[(r.benchmark, r.strategy, r.seed)] = r
+    return list(newest.values())

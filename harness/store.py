@@ -71,7 +71,3 @@ class ResultStore:
             except (ValueError, KeyError, TypeError) as exc:
                 raise ValueError(f"{path}: not a readable run record ({exc})") from exc
         return sorted(records, key=lambda r: r.started_at)
-
-    def write_table(self, benchmark: str, name: str, text: str) -> Path:
-        """A derived file (comparison table), replaced atomically on each session."""
-        return write_atomic(self.root / benchmark / name, text, overwrite=True)

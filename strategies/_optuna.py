@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from strategies._base import Strategy, TuneSetup, num_samples
+from strategies._base import Strategy, TuneSetup, num_samples, startup_trials
 
 
 def optuna_strategy(name: str, sampler: str, summary: str) -> Strategy:
@@ -17,7 +17,7 @@ def optuna_strategy(name: str, sampler: str, summary: str) -> Strategy:
         from ray.tune.search.optuna import OptunaSearch
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        n_startup = max(2, (budget.num_trials or 20) // 4)
+        n_startup = startup_trials(budget)
         if sampler == "gp":
             chosen = optuna.samplers.GPSampler(seed=seed, n_startup_trials=n_startup)
         else:

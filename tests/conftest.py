@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness import Budget, Choice, IntRange, LogUniform, Problem, SearchSpace
-from harness.models import mlp
+from harness.live.models import mlp
 
 from datasets import digits
 
@@ -30,7 +30,7 @@ TINY_BUDGET = Budget(max_epochs=3, num_trials=6, max_concurrent_trials=1, cpus_p
 
 def tiny_problem(**changes) -> Problem:
     fields = dict(
-        name="tiny", load_data=digits.load, build_model=mlp, space=TINY_SPACE, budget=TINY_BUDGET, n_classes=10
+        name="tiny", dataset="digits", load_data=digits.load, build_model=mlp, space=TINY_SPACE, budget=TINY_BUDGET, n_classes=10
     )
     return Problem(**{**fields, **changes})
 
@@ -38,7 +38,7 @@ def tiny_problem(**changes) -> Problem:
 @pytest.fixture(scope="session")
 def ray_local():
     """One local Ray (loopback, no dashboard) for the whole test session; shut down by the plugin."""
-    from harness.ray_session import ensure_ray
+    from harness.live.ray_session import ensure_ray
 
     return ensure_ray()
 

@@ -6,10 +6,18 @@ import pytest
 
 from harness import Budget
 from harness.checks import observed_concurrency, run_problems
-from harness.records import ABANDONED, COMPLETED, CUT_BY_WALLCLOCK, FAILED, STOPPED_EARLY, EpochRecord
-from harness.runner import _record, _Recorder, resolve_gpus
+from harness.records import ABANDONED, COMPLETED, CUT_BY_WALLCLOCK, FAILED, REAL, STOPPED_EARLY, EpochRecord
+from harness.live.backend import resolve_gpus
+from harness.recorder import Recorder, RunFacts, run_record
 
 from tests.conftest import tiny_problem
+
+
+def _record(problem, strategy, seed, budget, started_at, wallclock_s, real_s, trials, gpus, address):
+    """A live run's record, as the runner builds it."""
+    backend = SimpleNamespace(gpus=gpus, clock_name=REAL, provenance=lambda place: {"deterministic": True})
+    facts = RunFacts("run", started_at, wallclock_s, real_s, address)
+    return run_record(problem, strategy.name, seed, budget, backend, None, facts, trials)
 
 
 def fake_trial(trial_id, status):
@@ -18,11 +26,11 @@ def fake_trial(trial_id, status):
 
 def recorder_with(epochs_by_trial, statuses):
     """A recorder fed results one trial after another, each epoch 0.1 s later on the driver's clock."""
-    rec = _Recorder(None, "t", None)
+    rec = Recorder(None, "t", None)
     rec.t0 = 0.0
     clock = iter(0.1 * i for i in range(1, 1000))
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("harness.runner.time.perf_counter", lambda: next(clock))
+        mp.setattr("harness.recorder.time.perf_counter", lambda: next(clock))
         for trial_id, n in epochs_by_trial.items():
             for e in range(1, n + 1):
                 result = {"epoch": e, "val_acc": 0.5 + e / 10, "epoch_s": 0.1}

@@ -4,10 +4,6 @@ from harness import Budget, ConfigError
 from harness.budget import parse_overrides
 
 
-def test_full_epochs_counts_every_trial_at_max_epochs():
-    assert Budget(max_epochs=9, num_trials=12).full_epochs(12) == 108
-
-
 @pytest.mark.parametrize(
     "kwargs, message",
     [

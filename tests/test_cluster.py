@@ -197,7 +197,7 @@ def test_a_two_node_loopback_cluster_runs_trials_on_both_nodes(two_node_cluster,
 
 
 def test_a_client_turns_token_mode_on_when_a_token_is_at_hand(tmp_path):
-    code = ("import os; from harness.ray_session import _use_the_clusters_token; _use_the_clusters_token(); "
+    code = ("import os; from harness.live.ray_session import _use_the_clusters_token; _use_the_clusters_token(); "
             "print(os.environ.get('RAY_AUTH_MODE'))")
     env = {k: v for k, v in os.environ.items() if k not in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")}
     env.update(HOME=str(tmp_path), PYTHONPATH=str(ROOT))

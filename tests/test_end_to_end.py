@@ -51,7 +51,7 @@ def test_same_seed_same_run(name, ray_local):
 
 def poisoned_mlp(config, input_shape, n_classes):
     """An MLP whose loss is NaN when ``poison`` is set: a trial that must be recorded as failed."""
-    from harness.models import mlp
+    from harness.live.models import mlp
 
     model = mlp(config, input_shape, n_classes)
     if config["poison"]:
@@ -65,7 +65,7 @@ def poisoned_mlp(config, input_shape, n_classes):
 def crashing_mlp(config, input_shape, n_classes):
     if config["poison"]:
         raise RuntimeError("model construction failed on purpose")
-    from harness.models import mlp
+    from harness.live.models import mlp
 
     return mlp(config, input_shape, n_classes)
 

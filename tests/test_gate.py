@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from harness.gate import DEFAULT_RULES, GateMismatch, evaluate, load_baseline, parse_rule, save_baseline
+from harness.analysis.gate import DEFAULT_RULES, GateMismatch, evaluate, load_baseline, parse_rule, save_baseline
 from harness.records import COMPLETED, SIMULATED, EpochRecord, RunRecord, TrialRecord
 
 from tests.conftest import ROOT
@@ -232,7 +232,7 @@ def test_rules_know_each_metrics_direction():
 
 def test_relative_changes_do_not_raise_false_alarms():
     # (c - b) / b is skewed towards "worse" when b and c come from one distribution; the log ratio is not.
-    from harness.gate import decide
+    from harness.analysis.gate import decide
 
     rule = parse_rule("wallclock_s:+10%")
     rng = np.random.default_rng(5)

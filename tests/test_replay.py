@@ -13,12 +13,12 @@ import pytest
 
 import strategies
 from harness import Budget, replay, runner
-from harness import table as tables
+from harness.replay import table as tables
 from harness.checks import observed_concurrency, run_problems
 from harness.errors import ConfigError
-from harness.gate import evaluate, parse_rule, save_baseline, load_baseline
+from harness.analysis.gate import evaluate, parse_rule, save_baseline, load_baseline
 from harness.records import FAILED, SIMULATED
-from harness.simulation import SimulatedActorManager
+from harness.replay.clock import SimulatedActorManager
 
 from tests.conftest import ROOT, tiny_problem
 
@@ -50,7 +50,7 @@ def synthetic_table(failed_row: int | None = None, **changes) -> tables.Learning
 
 def toy_problem(budget: Budget | None = None, **changes):
     return replay.problem(
-        synthetic_table(**changes), name="toy_replay", n_classes=10,
+        synthetic_table(**changes), name="toy_replay", dataset="toy", n_classes=10,
         budget=budget or Budget(max_epochs=EPOCHS, num_trials=8), grid={"lr": (1e-3, 1e-1), "units": (32,), "batch_size": (32, 64)},
     )
 
@@ -264,7 +264,7 @@ TABLE_LEVELS = {"lr": (3e-3, 3e-2), "units": (16, 64), "batch_size": (64,)}
 
 
 def test_record_table_sweeps_the_live_benchmark_stores_its_runs_and_resumes(ray_local, tmp_path, monkeypatch):
-    from harness.recording import record_table
+    from harness.replay.recording import record_table
     from harness.store import ResultStore
 
     (tmp_path / "tiny_table_bench.py").write_text(TINY_TABLE_BENCHMARK)
@@ -299,7 +299,7 @@ def test_record_table_sweeps_the_live_benchmark_stores_its_runs_and_resumes(ray_
 
 
 def test_table_levels_must_cover_the_space():
-    from harness.recording import table_axes
+    from harness.replay.recording import table_axes
 
     with pytest.raises(ConfigError, match="missing \\['batch_size'\\]"):
         table_axes(tiny_problem(), {"lr": (3e-3,), "units": (16,)})
@@ -382,7 +382,7 @@ def test_a_seed_beyond_the_tables_repeats_is_refused_at_collection(session):
 
 
 def test_kendall_tau_between_two_rankings(ray_local):
-    from harness.fidelity import agreement
+    from harness.replay.agreement import agreement
 
     problem = toy_problem()
     score = {"random": 0.9, "asha": 0.8, "hyperband": 0.7}

@@ -1,17 +1,4 @@
-"""Replays: Ray Tune's own searchers and schedulers against a learning-curve table, on a simulated clock.
-
-A replay problem is an ordinary :class:`harness.Problem` whose ``table`` is set. The runner then
-uses :class:`TableTrainable`, which looks each epoch up instead of training, and runs
-``Tuner.fit`` under :func:`harness.simulation.simulated_actors`. Everything the strategies do is
-unchanged; only the trainable and the clock differ from a live run.
-
-How proposals map onto the table: the replay's search space spans each recorded hyperparameter's
-levels with the live parameter's kind (a log-uniform learning rate stays log-uniform between the
-lowest and highest recorded rate), so every searcher samples as it does live. The trainable then
-replays the nearest recorded configuration: nearest level in log space for log-uniform
-parameters, nearest level for uniform and integer ones, the same value for choices. The run
-record keeps the configuration replayed, so two proposals that snap to one row show as equal.
-"""
+"""The replay's trainable: each step is one recorded epoch of the nearest recorded configuration."""
 
 from __future__ import annotations
 
@@ -19,36 +6,8 @@ import math
 
 from ray import tune
 
-from harness.budget import Budget
 from harness.errors import ConfigError
-from harness.problem import Problem
-from harness.table import LearningCurveTable
-
-
-def problem(
-    table: LearningCurveTable,
-    *,
-    name: str,
-    budget: Budget,
-    n_classes: int,
-    grid: dict[str, tuple] | None = None,
-    grace_epochs: int = 1,
-    reduction_factor: int = 3,
-    dataset: str = "",
-) -> Problem:
-    """The replay of ``table`` as a problem; ``grid`` is grid search's grid form (recorded levels)."""
-    return Problem(
-        name=name,
-        load_data=None,
-        build_model=None,
-        space=table.space(grid),
-        budget=budget,
-        n_classes=n_classes,
-        grace_epochs=grace_epochs,
-        reduction_factor=reduction_factor,
-        table=table,
-        dataset=dataset,
-    )
+from harness.replay.table import LearningCurveTable
 
 
 class TableDecoder:

@@ -43,8 +43,8 @@ from pathlib import Path
 from typing import Iterable
 
 from harness.errors import ConfigError
-from harness.records import RunRecord
-from harness.stats import ALPHA, best_case_holm, holm, min_sign_flip_p, seeds_needed, sign_flip_p
+from harness.records import RunRecord, latest_per_seed
+from harness.analysis.stats import ALPHA, best_case_holm, holm, min_sign_flip_p, seeds_needed, sign_flip_p
 
 FORMAT = "tuning-bench/baseline"
 VERSION = 1
@@ -111,7 +111,6 @@ def parse_rule(text: str) -> Rule:
 def baseline_from_records(records: Iterable[RunRecord]) -> dict:
     """A baseline: every run's gated metrics, keyed by benchmark, strategy and seed, plus provenance."""
     from harness import provenance
-    from harness.compare import latest_per_seed
 
     runs = sorted(latest_per_seed(list(records)), key=lambda r: (r.benchmark, r.strategy, r.seed))
     if not runs:
@@ -294,8 +293,6 @@ def evaluate(records: Iterable[RunRecord], baseline: dict, rules: Iterable[Rule]
 
     Raises :class:`GateMismatch` when the runs are not the baseline's experiment (see the module docstring).
     """
-    from harness.compare import latest_per_seed
-
     rules = list(rules)
     runs = latest_per_seed(list(records))
     check_like_with_like([record_identity(r) for r in runs], baseline)

@@ -5,19 +5,30 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from harness import curves
-from harness.analysis import Analysis
+from harness.analysis import curves
+from harness.analysis.summary import Analysis
+from harness.records import SIMULATED
 
 
 def colours(names: list[str]) -> dict[str, tuple]:
-    """A fixed colour per strategy: the registry's order, so a strategy looks the same in every report."""
+    """A colour per strategy, chosen by a hash of its name, so a strategy keeps its colour from report to report.
+
+    Names are placed in sorted order; a name whose colour is taken gets the next free one (tab20).
+    """
+    import hashlib
+
     import matplotlib
 
-    import strategies
-
-    order = strategies.names() + sorted(set(names) - set(strategies.names()))
-    cmap = matplotlib.colormaps["tab10" if len(order) <= 10 else "tab20"]
-    return {name: cmap(i % cmap.N) for i, name in enumerate(order)}
+    cmap = matplotlib.colormaps["tab20"]
+    slots: dict[str, int] = {}
+    for name in sorted(set(names)):
+        slot = int(hashlib.sha1(name.encode()).hexdigest(), 16) % cmap.N
+        for _ in range(cmap.N):  # beyond 20 names, colours repeat
+            if slot not in slots.values():
+                break
+            slot = (slot + 1) % cmap.N
+        slots[name] = slot
+    return {name: cmap(slot) for name, slot in slots.items()}
 
 
 def _figure(width=7.0, height=4.2):
@@ -79,7 +90,7 @@ def best_so_far_plot(analysis: Analysis, benchmark: str, attr: str, path: Path) 
     target = analysis.targets.get(benchmark)
     if target:
         ax.axhline(target, color="grey", ls=":", lw=1, label=f"target {target:.3f}")
-    simulated = any(r.clock == "simulated" for r in runs)
+    simulated = any(r.clock == SIMULATED for r in runs)
     clock = "simulated wall-clock" if simulated else "wall-clock"
     ax.set_xlabel(f"{clock} since the run started (s)" if attr == "elapsed_s" else "cumulative epochs trained (epochs)")
     ax.set_ylabel("best validation accuracy so far (fraction)")
@@ -139,7 +150,7 @@ def critical_difference_plot(om, path: Path) -> Path | None:
     for j, (a, b) in enumerate(cliques):
         ax.plot([order[a][0] - 0.05, order[b][0] + 0.05], [-0.4 - 0.25 * j] * 2, color="black", lw=3, solid_capstyle="round")
     ax.axis("off")
-    what = "replays" if om.clock == "simulated" else "live runs"
+    what = "replays" if om.clock == SIMULATED else "live runs"
     ax.set_title(f"{what} of {', '.join(om.benchmarks)}: average rank of best validation accuracy over {om.n_blocks} "
                  f"blocks (benchmark x seed); Friedman p = {om.friedman_p:.3g}", fontsize=8)
     return _save(fig, path)

@@ -42,7 +42,7 @@ def prepare_environment() -> None:
     os.environ["PYTHONPATH"] = _with_root_on_path()
 
 
-def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
+def ensure_ray(address: str | None = None) -> str:
     """Connect to ``address`` (an existing cluster) or start a local Ray on 127.0.0.1; returns the address used."""
     prepare_environment()
     import ray
@@ -74,7 +74,6 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
             address="local",  # a new instance, never one already running on this machine
             _node_ip_address="127.0.0.1",
             include_dashboard=False,
-            num_cpus=num_cpus,
             resources={SLOT: 1},
             log_to_driver=False,
             configure_logging=True,

@@ -9,9 +9,9 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from harness import stats
-from harness.analysis import benchmark_ranks, run_accuracy
-from harness.compare import latest_per_seed
+from harness.analysis import stats
+from harness.analysis.summary import benchmark_ranks, run_accuracy
+from harness.records import latest_per_seed
 from harness.records import RunRecord
 
 

@@ -1,6 +1,6 @@
 """Ray Tune on a simulated clock: Tune's own controller, searchers and schedulers, no Ray actors.
 
-A replay (``harness.replay``) looks learning curves up in a table instead of training, so the
+A replay (``harness.replay.backend``) looks learning curves up in a table instead of training, so the
 only real cost of a trial is Ray's machinery around it. Real actors cost about 5 s per
 ``Tuner.fit`` and deliver results in whatever order the OS runs them. Instead, for the length of
 :func:`simulated_actors`, Tune's ``TuneController`` gets :class:`SimulatedActorManager` in place
@@ -27,12 +27,13 @@ import os
 import traceback
 from typing import Any, Callable, Iterator
 
-from harness.ray_session import SLOT
+from harness.live.ray_session import SLOT
 
 # Importing harness set Ray's environment first (harness/__init__), so Ray may be imported here.
 from ray.air.execution._internal import actor_manager as _ray_actor_manager  # noqa: E402
 from ray.air.execution._internal.tracked_actor import TrackedActor  # noqa: E402
 from ray.air.execution.resources import FixedResourceManager  # noqa: E402
+from ray.tune.stopper import Stopper  # noqa: E402
 from ray.exceptions import RayActorError, RayTaskError  # noqa: E402
 
 SIM_TIME_KEY = "sim_time_s"  # stamped on every result: the simulated time it arrived
@@ -286,3 +287,15 @@ def simulated_actors() -> Iterator[SimulatedRun]:
             os.environ["RAY_CHDIR_TO_TRIAL_DIR"] = saved_chdir
 
 
+class SimulatedTimeBudget(Stopper):
+    """A Tune stopper that ends the whole replay once a result arrives at or after ``cap_s`` simulated seconds."""
+
+    def __init__(self, cap_s: float) -> None:
+        self.cap_s, self.reached = cap_s, False
+
+    def __call__(self, trial_id, result) -> bool:
+        self.reached = self.reached or result.get(SIM_TIME_KEY, 0.0) >= self.cap_s
+        return False
+
+    def stop_all(self) -> bool:
+        return self.reached

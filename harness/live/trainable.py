@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from ray import tune
 
-from harness.training import evaluate, expand_inputs, pick_device, train_epoch
+from harness.live.training import evaluate, expand_inputs, pick_device, train_epoch
 
 # Decoded data sets, kept per worker process so that reused actors do not load them again.
 _DATA_CACHE: dict[tuple, Any] = {}

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from harness import curves, stats
-from harness.compare import latest_per_seed
-from harness.records import RunRecord
+from harness.analysis import curves, stats
+from harness.records import REAL, SIMULATED, RunRecord, latest_per_seed
 
 DEFAULT_REFERENCE = "random"
 DEFAULT_TARGET_FRACTION = 0.98
@@ -69,7 +68,7 @@ class Omnibus:
     friedman_p: float | None = None
     cd: float | None = None
     statement: str = ""
-    clock: str = "real"  # live runs and replays each get their own test
+    clock: str = REAL  # live runs and replays each get their own test
     benchmarks: tuple[str, ...] = ()
 
 
@@ -221,7 +220,7 @@ def _omnibus(by_bench, alpha, clock: str) -> Omnibus:
     for bench, by_strategy in sorted(by_bench.items()):
         common = set.intersection(*(set(by_strategy[n]) for n in names)) if names else set()
         blocks += [[run_accuracy(by_strategy[n][s]) for n in names] for s in sorted(common)]
-    what = "replays (simulated clock)" if clock == "simulated" else "live runs"
+    what = "replays (simulated clock)" if clock == SIMULATED else "live runs"
     if len(names) < 3:
         return Omnibus(tuple(names), len(blocks), clock=clock, benchmarks=benches,
                        statement=f"{what}: the Friedman test needs at least 3 strategies; there are {len(names)}")

@@ -19,9 +19,10 @@ import math
 from pathlib import Path
 from typing import Callable
 
-from harness import table as tables
+from harness.replay import table as tables
 from harness.errors import ConfigError
 from harness.problem import Problem
+from harness.strategy import Strategy, TuneSetup
 
 
 def load_benchmark(spec: str):
@@ -44,14 +45,13 @@ def table_axes(problem: Problem, levels: dict[str, tuple]) -> dict[str, tables.A
         raise ConfigError(f"TABLE_LEVELS of {problem.name}: {exc}") from None
 
 
-def _sweep_strategy(axes: dict[str, tables.Axis]):
-    from strategies._base import Strategy, TuneSetup, variant_generator
-
+def _sweep_strategy(axes: dict[str, tables.Axis]) -> Strategy:
     def build(problem, budget, seed):
         from ray import tune
+        from ray.tune.search import BasicVariantGenerator
 
         space = {n: tune.grid_search(list(a.levels)) for n, a in axes.items()}
-        return TuneSetup(param_space=space, search_alg=variant_generator(seed), scheduler=None, num_samples=1)
+        return TuneSetup(param_space=space, search_alg=BasicVariantGenerator(random_state=seed), scheduler=None, num_samples=1)
 
     return Strategy(name="sweep", summary="every table configuration, trained to max_epochs", build=build)
 

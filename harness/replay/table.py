@@ -1,6 +1,6 @@
 """Learning-curve tables: every epoch of a fixed, finite set of configurations, recorded once.
 
-A table is what a replay (``harness.replay``) looks results up in instead of training. Its
+A table is what a replay (``harness.replay.backend``) looks results up in instead of training. Its
 configurations are the full product of a few *levels* per hyperparameter, so any configuration a
 searcher proposes maps onto exactly one row (see :meth:`LearningCurveTable.snap`).
 

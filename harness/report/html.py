@@ -1,96 +1,27 @@
-"""The comparison report: report.md, a self-contained report.html, summary.csv and the plots.
+"""report.md and a self-contained report.html around the comparison table, and ``write_report``.
 
-``python -m harness report <results dir>`` builds it from every stored run there; a benchmark
-session builds it from that session's runs.
+``write_report`` writes everything a session writes for people: report.md, report.html, summary.csv,
+the plots, and each benchmark's comparison.md/.csv. A pytest session calls it on its own runs;
+``python -m harness report RESULTS`` rebuilds it all from every stored run.
 """
 
 from __future__ import annotations
 
 import base64
-import csv
 import html
-import io
 from pathlib import Path
 
-from harness import plots
-from harness.compare import mean_sd
-from harness.analysis import Analysis, StrategyStats, VersusReference, seeds_for_a_verdict
-from harness.stats import Summary
+from harness.analysis.summary import Analysis, seeds_for_a_verdict
+from harness.records import SIMULATED
+from harness.report import plots
+from harness.report.tables import HEADERS, cells, markdown_table, sorted_rows, summary_csv
 from harness.store import write_atomic
-
-HEADERS = (
-    "benchmark", "strategy", "seeds", "best val acc (95% CI)", "test acc (95% CI)", "wall-clock s (95% CI)",
-    "compute saved", "time to target s", "epochs to target", "AUC", "avg rank", "vs reference (val acc)",
-    "vs reference (test acc)",
-)
-
-
-def _ci(s: Summary, fmt: str) -> str:
-    if s.mean is None:
-        return "n/a"
-    if s.ci_low is None:
-        return f"{s.mean:{fmt}} (1 seed)"
-    return f"{s.mean:{fmt}} [{s.ci_low:{fmt}}, {s.ci_high:{fmt}}]"
-
-
-def _versus(v: VersusReference | None) -> str:
-    if v is None:
-        return "n/a"
-    if v.p_holm is None or v.verdict.startswith("too few"):
-        return v.verdict
-    return f"{v.verdict} (Holm p={v.p_holm:.3g}, A12={v.a12:.2f})"
-
-
-def cells(row: StrategyStats) -> list[str]:
-    n = len(row.seeds)
-    reach = f" ({row.reached}/{n - row.failed_runs} reached)" if row.reached < n - row.failed_runs else ""
-    return [
-        row.benchmark,
-        row.strategy,
-        f"{n}" + (f" ({row.failed_runs} failed)" if row.failed_runs else ""),
-        _ci(row.best_val_acc, ".4f"),
-        _ci(row.test_acc, ".4f"),
-        _ci(row.wallclock_s, ".1f"),
-        _ci(row.compute_saved, ".3f"),
-        (_ci(row.ttt_s, ".1f") if row.reached else "not reached") + reach,
-        _ci(row.ttt_epochs, ".0f") if row.reached else "not reached",
-        _ci(row.auc, ".3f"),
-        f"{row.avg_rank:.2f}" if row.avg_rank is not None else "n/a",
-        _versus(row.versus),
-        _versus(row.versus_test),
-    ]
-
-
-def _sorted_rows(analysis: Analysis) -> list[StrategyStats]:
-    return sorted(analysis.rows, key=lambda r: (r.benchmark, r.avg_rank if r.avg_rank is not None else 1e9, r.strategy))
-
-
-def _sd(s: Summary, fmt: str) -> str:
-    return mean_sd(s.mean, s.sd, fmt)
-
-
-def short_table(analysis: Analysis) -> str:
-    """The terminal form: mean ± sd of accuracy, wall-clock and compute saved, rank and verdict."""
-    head = ["benchmark", "strategy", "seeds", "best val acc", "test acc", "wall-clock (s)", "compute saved", "avg rank",
-            "vs reference (val)", "vs reference (test)"]
-    body = [
-        [r.benchmark, r.strategy, cells(r)[2], _sd(r.best_val_acc, ".4f"), _sd(r.test_acc, ".4f"), _sd(r.wallclock_s, ".1f"),
-         _sd(r.compute_saved, ".3f"), cells(r)[10], cells(r)[11], cells(r)[12]]
-        for r in _sorted_rows(analysis)
-    ]
-    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [head] + body]
-    simulated = sorted({r.benchmark for r in analysis.runs if r.clock == "simulated"})
-    if simulated:
-        lines.append(f"wall-clock of {', '.join(simulated)}: simulated seconds (replays of recorded learning curves)")
-    return "\n".join(lines + [om.statement for om in analysis.omnibus]) + "\n"
 
 
 def markdown(analysis: Analysis, images: list[Path]) -> str:
     out = ["# Tuning-strategy comparison", ""]
     out += _settings(analysis)
-    out += ["## Comparison", "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-    out += ["| " + " | ".join(cells(r)) + " |" for r in _sorted_rows(analysis)]
+    out += ["## Comparison", ""] + markdown_table(sorted_rows(analysis))
     out += [""] + [f"**Omnibus:** {om.statement}." for om in analysis.omnibus] + [""]
     if analysis.notes:
         out += ["## Notes", ""] + [f"- {n}" for n in analysis.notes] + [""]
@@ -130,7 +61,7 @@ def clock_notes(runs) -> list[str]:
     """Which seconds each benchmark's times are: real, or simulated by a replay (and of which table)."""
     notes = []
     for bench in sorted({r.benchmark for r in runs}):
-        sim = [r for r in runs if r.benchmark == bench and r.clock == "simulated"]
+        sim = [r for r in runs if r.benchmark == bench and r.clock == SIMULATED]
         if not sim:
             notes.append(f"- {bench}: times are real seconds")
             continue
@@ -161,34 +92,9 @@ def _provenance(analysis: Analysis) -> list[str]:
     return sorted(lines)
 
 
-def summary_csv(analysis: Analysis) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    metrics = ("best_val_acc", "test_acc", "wallclock_s", "compute_saved", "ttt_s", "ttt_epochs", "auc")
-    versus = (("val", "versus"), ("test", "versus_test"))
-    w.writerow(
-        ["benchmark", "strategy", "n_seeds", "failed_runs", "reached_target"]
-        + [f"{m}_{s}" for m in metrics for s in ("mean", "median", "ci_low", "ci_high")]
-        + ["avg_rank", "reference"] + [f"{k}_{c}" for k, _ in versus for c in ("p_raw", "p_holm", "a12", "verdict")]
-    )
-    for r in _sorted_rows(analysis):
-        tests = [getattr(r, attr) for _, attr in versus]
-        w.writerow(
-            [r.benchmark, r.strategy, len(r.seeds), r.failed_runs, r.reached]
-            + [_num(getattr(getattr(r, m), f)) for m in metrics for f in ("mean", "median", "ci_low", "ci_high")]
-            + [_num(r.avg_rank), r.versus.reference if r.versus else ""]
-            + [x for v in tests for x in ((_num(v.p_raw), _num(v.p_holm), _num(v.a12), v.verdict) if v else ("", "", "", ""))]
-        )
-    return buf.getvalue()
-
-
-def _num(x) -> str:
-    return "" if x is None else f"{x:.6g}"
-
-
 def html_page(analysis: Analysis, images: list[Path]) -> str:
     """One file that opens offline: inline CSS, plots embedded as data URIs, no external assets."""
-    rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells(r)) + "</tr>" for r in _sorted_rows(analysis))
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells(r)) + "</tr>" for r in sorted_rows(analysis))
     head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADERS)
     settings = "".join(f"<li>{html.escape(line[2:])}</li>" for line in _settings(analysis) if line.startswith("- "))
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in analysis.notes)
@@ -219,12 +125,19 @@ figure {{ display: inline-block; margin: 1em; }} img {{ max-width: 760px; }}
 
 
 def write_report(analysis: Analysis, folder: str | Path) -> dict[str, Path]:
-    """Write every report file into ``folder`` (atomically, replacing the previous report)."""
+    """Write every report file into ``folder`` (each atomically, replacing the previous report), and each
+    benchmark's comparison.md/.csv into ``folder/<benchmark>/``."""
     folder = Path(folder)
     images = plots.all_plots(analysis, folder / "plots")
-    return {
+    rows = sorted_rows(analysis)
+    written = {
         "report.md": write_atomic(folder / "report.md", markdown(analysis, [Path("plots") / p.name for p in images]), overwrite=True),
         "report.html": write_atomic(folder / "report.html", html_page(analysis, images), overwrite=True),
-        "summary.csv": write_atomic(folder / "summary.csv", summary_csv(analysis), overwrite=True),
+        "summary.csv": write_atomic(folder / "summary.csv", summary_csv(rows), overwrite=True),
         **{f"plots/{p.name}": p for p in images},
     }
+    for bench in sorted({r.benchmark for r in rows}):
+        mine = [r for r in rows if r.benchmark == bench]
+        for name, text in (("comparison.md", "\n".join(markdown_table(mine)) + "\n"), ("comparison.csv", summary_csv(mine))):
+            written[f"{bench}/{name}"] = write_atomic(folder / bench / name, text, overwrite=True)
+    return written

@@ -1,0 +1,15 @@
+"""Replays: Ray Tune's own searchers and schedulers against recorded learning curves, on a simulated clock.
+
+* ``table``: the learning-curve table (``datasets/tables/*.npz``): levels, repeats, snapping a proposal to a row;
+* ``recording``: ``python -m harness record-table``, a resumable sweep of a live benchmark that writes a table;
+* ``backend``: the replay backend the runner drives, and ``problem()``, a table as a benchmark problem;
+* ``trainable``: the Tune trainable that looks recorded epochs up;
+* ``clock``: the simulated actor manager, which orders results as N workers would produce them;
+* ``agreement``: does a replay rank the strategies as live runs do (Kendall's tau)?
+
+Importing this package does not import Ray; running a replay does.
+"""
+
+from harness.replay.backend import problem
+
+__all__ = ["problem"]

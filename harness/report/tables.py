@@ -1,0 +1,122 @@
+"""The comparison table, written one way for every place it appears.
+
+One row per (benchmark, strategy) of an :class:`~harness.analysis.summary.Analysis`: the terminal
+summary (mean ± sd), the Markdown table of report.md and of each benchmark's comparison.md (95 %
+intervals, tests against the reference), and summary.csv / comparison.csv (every figure, unformatted).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from harness.analysis.stats import Summary
+from harness.analysis.summary import Analysis, StrategyStats, VersusReference
+from harness.records import SIMULATED
+
+
+def mean_sd(mean: float | None, sd: float | None, fmt: str) -> str:
+    """``mean ± sd``, or ``mean (1 seed)`` without a spread, or ``n/a``."""
+    if mean is None:
+        return "n/a"
+    return f"{mean:{fmt}} ± {sd:{fmt}}" if sd is not None else f"{mean:{fmt}} (1 seed)"
+
+
+HEADERS = (
+    "benchmark", "strategy", "seeds", "best val acc (95% CI)", "test acc (95% CI)", "wall-clock s (95% CI)",
+    "compute saved", "time to target s", "epochs to target", "AUC", "avg rank", "vs reference (val acc)",
+    "vs reference (test acc)",
+)
+
+
+def _ci(s: Summary, fmt: str) -> str:
+    if s.mean is None:
+        return "n/a"
+    if s.ci_low is None:
+        return f"{s.mean:{fmt}} (1 seed)"
+    return f"{s.mean:{fmt}} [{s.ci_low:{fmt}}, {s.ci_high:{fmt}}]"
+
+
+def _versus(v: VersusReference | None) -> str:
+    if v is None:
+        return "n/a"
+    if v.p_holm is None or v.verdict.startswith("too few"):
+        return v.verdict
+    return f"{v.verdict} (Holm p={v.p_holm:.3g}, A12={v.a12:.2f})"
+
+
+def cells(row: StrategyStats) -> list[str]:
+    n = len(row.seeds)
+    reach = f" ({row.reached}/{n - row.failed_runs} reached)" if row.reached < n - row.failed_runs else ""
+    return [
+        row.benchmark,
+        row.strategy,
+        f"{n}" + (f" ({row.failed_runs} failed)" if row.failed_runs else ""),
+        _ci(row.best_val_acc, ".4f"),
+        _ci(row.test_acc, ".4f"),
+        _ci(row.wallclock_s, ".1f"),
+        _ci(row.compute_saved, ".3f"),
+        (_ci(row.ttt_s, ".1f") if row.reached else "not reached") + reach,
+        _ci(row.ttt_epochs, ".0f") if row.reached else "not reached",
+        _ci(row.auc, ".3f"),
+        f"{row.avg_rank:.2f}" if row.avg_rank is not None else "n/a",
+        _versus(row.versus),
+        _versus(row.versus_test),
+    ]
+
+
+def sorted_rows(analysis: Analysis) -> list[StrategyStats]:
+    return sorted(analysis.rows, key=lambda r: (r.benchmark, r.avg_rank if r.avg_rank is not None else 1e9, r.strategy))
+
+
+def _sd(s: Summary, fmt: str) -> str:
+    return mean_sd(s.mean, s.sd, fmt)
+
+
+def short_table(analysis: Analysis) -> str:
+    """The terminal form: mean ± sd of accuracy, wall-clock and compute saved, rank and verdict."""
+    head = ["benchmark", "strategy", "seeds", "best val acc", "test acc", "wall-clock (s)", "compute saved", "avg rank",
+            "vs reference (val)", "vs reference (test)"]
+    body = [
+        [r.benchmark, r.strategy, cells(r)[2], _sd(r.best_val_acc, ".4f"), _sd(r.test_acc, ".4f"), _sd(r.wallclock_s, ".1f"),
+         _sd(r.compute_saved, ".3f"), cells(r)[10], cells(r)[11], cells(r)[12]]
+        for r in sorted_rows(analysis)
+    ]
+    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [head] + body]
+    simulated = sorted({r.benchmark for r in analysis.runs if r.clock == SIMULATED})
+    if simulated:
+        lines.append(f"wall-clock of {', '.join(simulated)}: simulated seconds (replays of recorded learning curves)")
+    return "\n".join(lines + [om.statement for om in analysis.omnibus]) + "\n"
+
+
+def markdown_table(rows: list[StrategyStats]) -> list[str]:
+    """The table's Markdown lines."""
+    return ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)] + ["| " + " | ".join(cells(r)) + " |" for r in rows]
+
+
+def summary_csv(rows: list[StrategyStats]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    metrics = ("best_val_acc", "test_acc", "wallclock_s", "compute_saved", "ttt_s", "ttt_epochs", "auc")
+    versus = (("val", "versus"), ("test", "versus_test"))
+    w.writerow(
+        ["benchmark", "strategy", "n_seeds", "failed_runs", "reached_target"]
+        + [f"{m}_{s}" for m in metrics for s in ("mean", "median", "ci_low", "ci_high")]
+        + ["avg_rank", "reference"] + [f"{k}_{c}" for k, _ in versus for c in ("p_raw", "p_holm", "a12", "verdict")]
+    )
+    for r in rows:
+        tests = [getattr(r, attr) for _, attr in versus]
+        w.writerow(
+            [r.benchmark, r.strategy, len(r.seeds), r.failed_runs, r.reached]
+            + [_num(getattr(getattr(r, m), f)) for m in metrics for f in ("mean", "median", "ci_low", "ci_high")]
+            + [_num(r.avg_rank), r.versus.reference if r.versus else ""]
+            + [x for v in tests for x in ((_num(v.p_raw), _num(v.p_holm), _num(v.a12), v.verdict) if v else ("", "", "", ""))]
+        )
+    return buf.getvalue()
+
+
+def _num(x) -> str:
+    return "" if x is None else f"{x:.6g}"
+
+
