@@ -23,7 +23,7 @@ class Problem:
     be importable module-level functions: Ray pickles them by reference into its workers.
     ``grace_epochs`` and ``reduction_factor`` configure the multi-fidelity schedulers. ``dataset``
     names the data set (a module of ``datasets/``) that ``--datasets`` selects by.
-    A *replay* problem (``harness.replay.backend.problem``) has a learning-curve ``table`` instead of data
+    A *replay* problem (``harness.replay.problem``) has a learning-curve ``table`` instead of data
     and a model: its runs look epochs up on a simulated clock.
     """
 

@@ -96,24 +96,19 @@ def record_table(
 
     With ``resume`` (the default), seeds whose finished sweep is already stored are not trained again.
     """
-    from harness import provenance, runner
     from harness.store import ResultStore
 
-    module = load_benchmark(benchmark)
-    problem, levels = getattr(module, "PROBLEM", None), getattr(module, "TABLE_LEVELS", None)
-    if not isinstance(problem, Problem) or not isinstance(levels, dict):
-        raise ConfigError(f"record-table: {benchmark} must define PROBLEM and TABLE_LEVELS")
+    problem, axes = _benchmark_levels(benchmark)
     out = Path(out)
     if out.exists() and not overwrite:
         raise ConfigError(f"record-table: {out} exists; pass --force to replace it")
     if len(set(seeds)) != len(seeds):
         raise ConfigError(f"record-table: seeds repeat: {seeds}; each repeat must be an independent seed")
-    axes = table_axes(problem, levels)
     configs = math.prod(len(a.levels) for a in axes.values())
     budget = dataclasses.replace(problem.budget, num_trials=configs, max_concurrent_trials=concurrency, wallclock_s=None)
     store = ResultStore(results_dir)
-    records = []
     sweeps = store.load_runs(f"{problem.name}_sweep") if resume else []  # read once, not once per seed
+    records = []
     for done, seed in enumerate(seeds):
         stored = finished_sweep(sweeps, problem, seed, axes, budget.max_epochs)
         if stored is not None:
@@ -124,23 +119,44 @@ def record_table(
         if progress:
             progress(f"recording {problem.name}, seed {seed} ({done + 1} of {len(seeds)}): {configs} configurations x "
                      f"{budget.max_epochs} epochs, {concurrency} at a time")
-        record = runner.run(problem, _sweep_strategy(axes), seed, budget, progress=progress)
-        # Stored apart from the benchmark's own runs, so that its reports do not count a "sweep" strategy.
-        record = dataclasses.replace(record, benchmark=f"{problem.name}_sweep",
-                                     provenance={**record.provenance, "table_levels": _levels_key(axes)})
-        path = store.save(record)
-        if progress:
-            progress(f"  stored the sweep's run record: {path}")
-        records.append(record)
-    meta = {
+        records.append(_sweep(problem, axes, seed, budget, store, progress))
+    command = (f"python -m harness record-table {benchmark} --out {out} --seeds {' '.join(map(str, seeds))} "
+               f"--concurrency {concurrency}")
+    table = tables.from_records(records, axes, problem.name, provenance=_table_provenance(records, budget, command))
+    table.save(out, overwrite=overwrite)
+    return table
+
+
+def _benchmark_levels(benchmark: str) -> tuple[Problem, dict[str, tables.Axis]]:
+    module = load_benchmark(benchmark)
+    problem, levels = getattr(module, "PROBLEM", None), getattr(module, "TABLE_LEVELS", None)
+    if not isinstance(problem, Problem) or not isinstance(levels, dict):
+        raise ConfigError(f"record-table: {benchmark} must define PROBLEM and TABLE_LEVELS")
+    return problem, table_axes(problem, levels)
+
+
+def _sweep(problem: Problem, axes: dict[str, tables.Axis], seed: int, budget, store, progress):
+    """One seed's sweep, stored as soon as it ends (apart from the benchmark's runs, under ``<name>_sweep``,
+    so that its reports do not count a "sweep" strategy)."""
+    from harness import runner
+
+    record = runner.run(problem, _sweep_strategy(axes), seed, budget, progress=progress)
+    record = dataclasses.replace(record, benchmark=f"{problem.name}_sweep",
+                                 provenance={**record.provenance, "table_levels": _levels_key(axes)})
+    path = store.save(record)
+    if progress:
+        progress(f"  stored the sweep's run record: {path}")
+    return record
+
+
+def _table_provenance(records: list, budget, command: str) -> dict:
+    from harness import provenance
+
+    return {
         **provenance.collect(),
         "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "budget": budget.to_dict(),
         "sweep_runs": [r.run_id for r in records],
         "sweep_commits": sorted({str(r.provenance.get("git_commit")) for r in records}),
-        "command": f"python -m harness record-table {benchmark} --out {out} --seeds {' '.join(map(str, seeds))} "
-                   f"--concurrency {concurrency}",
+        "command": command,
     }
-    table = tables.from_records(records, axes, problem.name, provenance=meta)
-    table.save(out, overwrite=overwrite)
-    return table
