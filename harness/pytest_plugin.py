@@ -430,9 +430,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                                "gate: no runs in this session to compare\n")
     if tuning.analysis is None:
         return
+    from harness.analysis.verdict import verdict
     from harness.report.tables import short_table
 
     root = config.getoption("--results-dir")
+    terminalreporter.write_sep("=", "verdict (paired by seed against the reference; this session's runs)")
+    for line in verdict(tuning.analysis):
+        write(line)
     terminalreporter.write_sep("=", "tuning comparison (mean ± sd over seeds; this session's runs)")
     terminalreporter.write(short_table(tuning.analysis))
     plots = sum(1 for name in tuning.written if name.startswith("plots/"))

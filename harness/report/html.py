@@ -12,6 +12,7 @@ import html
 from pathlib import Path
 
 from harness.analysis.summary import Analysis, seeds_for_a_verdict
+from harness.analysis.verdict import verdict
 from harness.records import SIMULATED
 from harness.report import plots
 from harness.report.tables import HEADERS, cells, markdown_table, sorted_rows, summary_csv
@@ -19,7 +20,7 @@ from harness.store import write_atomic
 
 
 def markdown(analysis: Analysis, images: list[Path]) -> str:
-    out = ["# Tuning-strategy comparison", ""]
+    out = ["# Tuning-strategy comparison", "", "## Verdict", ""] + [f"- {line}" for line in verdict(analysis)] + [""]
     out += _settings(analysis)
     out += ["## Comparison", ""] + markdown_table(sorted_rows(analysis))
     out += [""] + [f"**Omnibus:** {om.statement}." for om in analysis.omnibus] + [""]
@@ -114,6 +115,7 @@ th {{ background: #f3f3f3; }} tr:nth-child(even) {{ background: #fafafa; }}
 figure {{ display: inline-block; margin: 1em; }} img {{ max-width: 760px; }}
 </style></head><body>
 <h1>Tuning-strategy comparison</h1>
+<h2>Verdict</h2><ul>{"".join(f"<li>{html.escape(line)}</li>" for line in verdict(analysis))}</ul>
 <h2>Comparison</h2><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>
 {"".join(f"<p><strong>Omnibus:</strong> {html.escape(om.statement)}.</p>" for om in analysis.omnibus)}
 <h2>Settings</h2><ul>{settings}</ul>

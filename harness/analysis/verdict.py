@@ -1,0 +1,215 @@
+"""The verdict in words: per benchmark, only the claims its paired tests support, each with its test, p and seeds.
+
+Three questions, each against the reference strategy, paired by seed, with Holm over the strategies
+asked (one family per question and benchmark):
+
+* **sooner**: does a strategy reach the target accuracy sooner? An exact two-sided signed-rank test
+  on log time-to-target; a seed on which a run never reached the target counts as slower than every
+  run that did. The effect is the time ratio (strategy / reference), the geometric mean over the
+  seeds on which both reached the target, with its 95 % Student-t interval on the log scale.
+* **compute**: does a strategy save compute (epochs its trials did not train because a scheduler
+  stopped them)? The same test on the fraction saved; the effect is its mean and 95 % interval.
+* **accuracy**: is a strategy more (or less) accurate on held-out test accuracy? The report's signed-
+  rank test on test accuracy of the selected configuration (``summary``).
+
+Where no test passes, the verdict says "no significant difference"; where the seeds could never
+be enough under Holm, it says that instead. Across problems, it repeats the Friedman tests over
+(benchmark x seed) blocks, one per clock, with the average ranks the critical-difference diagram draws.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from harness.analysis import curves, stats
+from harness.analysis.summary import Analysis, StrategyStats
+from harness.records import SIMULATED, RunRecord
+
+
+@dataclass(frozen=True)
+class PairedTest:
+    """One strategy against the reference on one question."""
+
+    strategy: str
+    n_pairs: int
+    differing: int
+    p: float | None  # None: no seed differs
+    direction: float  # > 0: the strategy is the better one (sooner, saves more, more accurate)
+    effect: tuple[float, float | None, float | None] | None  # estimate and 95% interval, on the effect's scale
+    means: tuple[float, float] | None = None  # the strategy's and the reference's means, where they say more
+
+
+def verdict(analysis: Analysis) -> list[str]:
+    """The verdict as lines of text: one paragraph per benchmark, then the comparison across problems."""
+    lines = []
+    for bench in sorted(analysis.targets):
+        lines.append(benchmark_verdict(analysis, bench))
+    for om in analysis.omnibus:
+        ranks = ", ".join(f"{s} {r:.2f}" for r, s in sorted(zip(om.avg_ranks, om.strategies)))
+        lines.append(f"Across problems: {om.statement}" + (f"; average ranks (1 = best): {ranks}" if ranks else "") + ".")
+    return lines
+
+
+def benchmark_verdict(analysis: Analysis, bench: str) -> str:
+    """One benchmark's verdict in sentences."""
+    by_strategy = _by_strategy(analysis.runs, bench)
+    reference, alpha = analysis.reference, analysis.alpha
+    seeds = len({r.seed for r in analysis.runs if r.benchmark == bench})
+    clock = "simulated" if any(r.clock == SIMULATED for r in by_strategy.get(reference, {}).values()) else "real"
+    head = (f"{bench} ({seeds} seeds, {clock} clock; against {reference}, target accuracy "
+            f"{analysis.targets[bench]:.4f}):")
+    if reference not in by_strategy or len(by_strategy) < 2:
+        return f"{head} no comparison: the reference {reference!r} and at least one other strategy are needed."
+    target = analysis.targets[bench]
+    sooner = _holm(_sooner_tests(by_strategy, reference, target))
+    compute = _holm(_compute_tests(by_strategy, reference))
+    rows = [r for r in analysis.rows if r.benchmark == bench and r.strategy != reference]
+    sentences = [
+        _sooner_sentence(sooner, reference, alpha),
+        _compute_sentence(compute, reference, alpha),
+        _accuracy_sentence(rows, reference, alpha),
+    ]
+    return f"{head} " + " ".join(s for s in sentences if s)
+
+
+def _by_strategy(runs: list[RunRecord], bench: str) -> dict[str, dict[int, RunRecord]]:
+    out: dict[str, dict[int, RunRecord]] = {}
+    for r in runs:
+        if r.benchmark == bench:
+            out.setdefault(r.strategy, {})[r.seed] = r
+    return out
+
+
+def _sooner_tests(by_strategy, reference: str, target: float) -> list[PairedTest]:
+    ref = by_strategy[reference]
+    times = {(n, s): curves.time_to_target(r, target)[0] for n, seeds in by_strategy.items() for s, r in seeds.items()}
+    finite = [t for t in times.values() if t is not None] + [r.wallclock_s for s in by_strategy.values() for r in s.values()]
+    never = 2.0 * max(finite + [1.0])  # "never reached": slower than any run that did, on the rank scale
+    out = []
+    for name in sorted(by_strategy):
+        if name == reference:
+            continue
+        common = sorted(set(by_strategy[name]) & set(ref))
+        mine = [times[(name, s)] for s in common]
+        theirs = [times[(reference, s)] for s in common]
+        log_t = lambda t: math.log(max(t if t is not None else never, 1e-9))  # noqa: E731
+        # Faster is better: the reference's log time minus this strategy's is positive when it is sooner.
+        p, direction = stats.signed_rank_test([-log_t(t) for t in mine], [-log_t(t) for t in theirs])
+        both = [math.log(max(a, 1e-9) / max(b, 1e-9)) for a, b in zip(mine, theirs) if a is not None and b is not None]
+        out.append(_test(name, [log_t(t) for t in mine], [log_t(t) for t in theirs], p, direction, _ratio(both)))
+    return out
+
+
+def _ratio(log_ratios: list[float]) -> tuple[float, float | None, float | None] | None:
+    """Geometric-mean ratio and its 95% interval, from per-seed log ratios."""
+    if not log_ratios:
+        return None
+    mean = sum(log_ratios) / len(log_ratios)
+    interval = stats.t_interval(log_ratios)
+    return math.exp(mean), *(tuple(math.exp(v) for v in interval) if interval else (None, None))
+
+
+def _compute_tests(by_strategy, reference: str) -> list[PairedTest]:
+    ref = by_strategy[reference]
+    out = []
+    for name in sorted(by_strategy):
+        if name == reference:
+            continue
+        common = sorted(set(by_strategy[name]) & set(ref))
+        mine = [by_strategy[name][s].compute_saved for s in common]
+        theirs = [ref[s].compute_saved for s in common]
+        p, direction = stats.signed_rank_test(mine, theirs)
+        diffs = [a - b for a, b in zip(mine, theirs)]
+        interval = stats.t_interval(diffs)
+        effect = (sum(diffs) / len(diffs), *(interval or (None, None))) if diffs else None
+        means = (sum(mine) / len(mine), sum(theirs) / len(theirs)) if diffs else None
+        out.append(_test(name, mine, theirs, p, direction, effect, means))
+    return out
+
+
+def _test(name, mine, theirs, p, direction, effect, means=None) -> PairedTest:
+    differing = sum(a != b for a, b in zip(mine, theirs))
+    return PairedTest(name, len(mine), differing, p if differing else None, direction, effect, means)
+
+
+def _holm(tests: list[PairedTest]) -> list[tuple[PairedTest, float | None, int]]:
+    """Each test with its Holm-adjusted p over the tests with a p (the family), and the family's size."""
+    pvalues = {t.strategy: t.p for t in tests if t.p is not None}
+    adjusted = stats.holm(pvalues) if pvalues else {}
+    return [(t, adjusted.get(t.strategy), len(pvalues)) for t in tests]
+
+
+def _where(test: PairedTest, p_holm: float, m: int) -> str:
+    return f"exact signed-rank test, Holm p = {p_holm:.2g} over {m}, {test.n_pairs} seeds"
+
+
+def _sooner_sentence(tests, reference: str, alpha: float) -> str:
+    found = []
+    for t, p_holm, m in tests:
+        if p_holm is None or p_holm >= alpha:
+            continue
+        when = "sooner" if t.direction > 0 else "later"
+        ratio = _ratio_text(t.effect)
+        found.append(f"{t.strategy} reaches the target {when} than {reference}{ratio} ({_where(t, p_holm, m)})")
+    if found:
+        return "Time to target: " + "; ".join(found) + "."
+    return "Time to target: " + _nothing(tests, alpha)
+
+
+def _ratio_text(effect) -> str:
+    if effect is None:
+        return ""
+    ratio, low, high = effect
+    interval = f", 95% CI {low:.2f}-{high:.2f}" if low is not None else ""
+    return f", time ratio {ratio:.2f}{interval}"
+
+
+def _compute_sentence(tests, reference: str, alpha: float) -> str:
+    found = []
+    for t, p_holm, m in tests:
+        if p_holm is None or p_holm >= alpha or t.effect is None:
+            continue
+        (_, low, high), (mine, theirs) = t.effect, t.means
+        interval = f"; difference 95% CI {100 * low:.0f} to {100 * high:.0f} points" if low is not None else ""
+        found.append(f"{t.strategy} saves {mine:.0%} of its trials' epochs ({reference}: {theirs:.0%}{interval}; "
+                     f"{_where(t, p_holm, m)})")
+    if found:
+        return "Compute: " + "; ".join(found) + "."
+    return "Compute: " + _nothing(tests, alpha)
+
+
+def _accuracy_sentence(rows: list[StrategyStats], reference: str, alpha: float) -> str:
+    found, tests = [], [r.versus_test for r in rows if r.versus_test is not None]
+    for r in rows:
+        v = r.versus_test
+        if v is not None and v.verdict in ("better", "worse"):
+            word = "more" if v.verdict == "better" else "less"
+            found.append(f"{r.strategy} is {word} accurate than {reference} (mean {r.test_acc.mean:.4f}; exact "
+                         f"signed-rank test, Holm p = {v.p_holm:.2g}, {v.n_pairs} seeds)")
+    if found:
+        return "Held-out test accuracy: " + "; ".join(found) + "."
+    tested = [v for v in tests if v.p_raw is not None]
+    if not tested:
+        return f"Held-out test accuracy: no strategy differs from {reference} on any seed."
+    if all(v.verdict.startswith("too few") for v in tested):
+        m = len(tested)
+        return (f"Held-out test accuracy: too few seeds to find a difference ({max(v.n_pairs for v in tested)} seeds; "
+                f"Holm over {m} comparisons needs {stats.seeds_needed(m, alpha)} differing seeds).")
+    n = max((v.n_pairs for v in tests), default=0)
+    return (f"Held-out test accuracy: no significant difference from {reference} (exact signed-rank tests, Holm over "
+            f"{len(tests)}, {n} seeds).")
+
+
+def _nothing(tests, alpha: float) -> str:
+    """What to say when no test of a family passed: no difference, or too few seeds to find one."""
+    with_p = [t for t, _, _ in tests if t.p is not None]
+    if not with_p:
+        return "no strategy differs from the reference on any seed."
+    m = len(with_p)
+    best = min(stats.min_sign_flip_p(t.differing) for t in with_p) * m
+    n = max(t.n_pairs for t in with_p)
+    if best >= alpha:
+        return (f"too few seeds to find a difference ({n} seeds; Holm over {m} comparisons needs "
+                f"{stats.seeds_needed(m, alpha)} differing seeds).")
+    return f"no significant difference (exact signed-rank tests, Holm over {m}, {n} seeds)."

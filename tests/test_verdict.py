@@ -1,0 +1,58 @@
+"""The verdict in words: it makes the claims its tests support, with test, p and seeds, and no others."""
+
+import math
+
+from harness.analysis.summary import analyse
+from harness.analysis.verdict import benchmark_verdict, verdict
+
+from tests.test_report import run
+
+T_975_DF9 = 2.262157  # Student's t, 97.5th percentile, 9 degrees of freedom (textbook table)
+
+
+def ten_seeds():
+    """asha reaches 0.9 at 2 s on every seed; random at 3 s (even seeds) or 4 s (odd); grid the other way round."""
+    slow, slower = [0.5, 0.7, 0.9, 0.95], [0.5, 0.7, 0.8, 0.95]
+    out = []
+    for s in range(10):
+        out.append(run("random", s, slow if s % 2 == 0 else slower, test=0.90 + s / 1000))
+        out.append(run("grid", s, slower if s % 2 == 0 else slow, test=0.90 + s / 1000 + (0.001 if s % 2 else -0.001)))
+        out.append(run("asha", s, [0.6, 0.92, 0.93], saved=0.5 + s / 100, test=0.95 + s / 1000))
+    return out
+
+
+def test_a_strategy_that_wins_on_every_seed_gets_each_claim_with_its_p_and_seeds():
+    text = benchmark_verdict(analyse(ten_seeds(), target=0.9), "digits")
+    # Exact two-sided signed-rank p with 10 positive differences is 2/2^10; Holm over the 2 strategies that differ.
+    p_holm = 2 * 2 / 2**10
+    logs = [math.log(2 / 3)] * 5 + [math.log(2 / 4)] * 5
+    mean = sum(logs) / 10
+    sd = math.sqrt(sum((x - mean) ** 2 for x in logs) / 9)
+    low, high = math.exp(mean - T_975_DF9 * sd / math.sqrt(10)), math.exp(mean + T_975_DF9 * sd / math.sqrt(10))
+    assert (f"asha reaches the target sooner than random, time ratio {math.exp(mean):.2f}, 95% CI {low:.2f}-{high:.2f} "
+            f"(exact signed-rank test, Holm p = {p_holm:.2g} over 2, 10 seeds)") in text
+    assert "grid reaches" not in text  # 5 seeds faster, 5 slower by the same amount: no claim
+    assert "asha saves 55% of its trials' epochs (random: 0%; difference 95% CI 52 to 57 points; exact signed-rank test, Holm p = 0.002 over 1, 10 seeds)" in text
+    assert "asha is more accurate than random (mean 0.9545; exact signed-rank test, Holm p = " in text
+    assert "grid is" not in text
+
+
+def test_no_difference_is_said_plainly():
+    runs = [r for r in ten_seeds() if r.strategy != "asha"]
+    text = benchmark_verdict(analyse(runs, target=0.9), "digits")
+    assert "Time to target: no significant difference (exact signed-rank tests, Holm over 1, 10 seeds)." in text
+    assert "Compute: no strategy differs from the reference on any seed." in text
+    assert "Held-out test accuracy: no significant difference from random" in text
+
+
+def test_too_few_seeds_is_not_called_no_difference():
+    runs = [r for r in ten_seeds() if r.seed < 3]
+    text = benchmark_verdict(analyse(runs, target=0.9), "digits")
+    assert "too few seeds to find a difference (3 seeds; Holm over 2 comparisons needs 7 differing seeds)" in text
+    assert "sooner" not in text and "no significant difference" not in text
+
+
+def test_the_verdict_ends_with_the_comparison_across_problems():
+    lines = verdict(analyse(ten_seeds(), target=0.9))
+    assert lines[0].startswith("digits (10 seeds, real clock; against random, target accuracy 0.9000):")
+    assert lines[-1].startswith("Across problems: live runs of digits, 10 blocks") and "average ranks (1 = best): grid 1.50, random 1.50, asha 3.00" in lines[-1]  # asha tops out at 0.93
