@@ -16,6 +16,7 @@ prepare_environment()  # before anything imports Ray: loopback only, no usage re
 
 from harness.budget import Budget  # noqa: E402
 from harness.errors import ConfigError  # noqa: E402
+from harness.hypothesis import Hypothesis  # noqa: E402
 from harness.problem import Problem  # noqa: E402
 from harness.space import Choice, IntRange, LogUniform, SearchSpace, Uniform  # noqa: E402
 
@@ -23,6 +24,7 @@ __all__ = [
     "Budget",
     "Choice",
     "ConfigError",
+    "Hypothesis",
     "IntRange",
     "LogUniform",
     "Problem",

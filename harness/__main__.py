@@ -90,14 +90,13 @@ def _load(results_dir: str, benchmark: str | None):
 
 def _report(args) -> int:
     from harness.analysis.summary import analyse
-    from harness.analysis.verdict import verdict
     from harness.report.html import write_report
     from harness.report.tables import short_table
 
     records = _load(args.results_dir, args.benchmark)
     analysis = analyse(records, args.reference, args.target_fraction, args.target, args.alpha)
     written = write_report(analysis, args.results_dir)
-    print("\n".join(verdict(analysis)))
+    print("\n".join(analysis.verdict_lines))
     print(short_table(analysis), end="")
     print(f"written: {', '.join(written)} in {args.results_dir}")
     return 0

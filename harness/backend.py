@@ -61,6 +61,12 @@ class Backend:
     def time_budget_s(self) -> float | None:
         return None
 
+    def slot(self, ray_address: str | None) -> str:
+        """The custom resource whose share caps concurrent trials (harness.live.ray_session.SLOT)."""
+        from harness.live.ray_session import SLOT
+
+        return SLOT
+
     @contextlib.contextmanager
     def place(self, experiment_dir, run_id: str, label: str) -> Iterator[ExperimentPlace]:
         # ignore_cleanup_errors: after Ctrl-C, Tune may still be writing into the folder as it is removed,

@@ -41,7 +41,7 @@ class TuningSession:
     """Everything the plugin keeps for one pytest session (pytest-benchmark keeps one such object too).
 
     Options are read and checked once, at configure; runs are collected as cases finish; files are
-    written at session finish (``finish``); the terminal summary only prints what is here.
+    written at session finish (``pytest_sessionfinish``); the terminal summary only prints what is here.
     """
 
     overrides: dict[str, str]
@@ -57,6 +57,7 @@ class TuningSession:
     analysis: object = None  # harness.analysis.summary.Analysis of this session's runs
     written: dict = field(default_factory=dict)  # report files written at session finish
     baseline_written: object = None
+    hypotheses: dict = field(default_factory=dict)  # benchmark -> harness.hypothesis.Hypothesis of its module
 
 
 SESSION = pytest.StashKey[TuningSession]()
@@ -131,6 +132,13 @@ def pytest_configure(config):
         raise _usage_error(exc) from None
     config.stash[SESSION] = session
     config.pluginmanager.register(_InterruptWatch(session), "tuning-interrupt-watch")
+    if not is_xdist_worker(config):
+        config.pluginmanager.register(_XdistController(session, config.getoption("--results-dir")), "tuning-xdist")
+
+
+def is_xdist_worker(config) -> bool:
+    """A pytest-xdist worker runs cases; its controller reads their runs back and writes everything."""
+    return hasattr(config, "workerinput")
 
 
 def _check_options(config, strategy_names: list[str]) -> None:
@@ -259,6 +267,8 @@ def _cases(module, config, tuning: TuningSession) -> list[TuningCase]:
     if tuning.datasets is not None and problem.dataset not in tuning.datasets:
         return []  # deselected before its budget is overridden: --datasets restricts --budget to what it selects
     problem = case_budget(problem, tuning.overrides)
+    if getattr(module, "HYPOTHESIS", None) is not None:
+        tuning.hypotheses[problem.name] = module.HYPOTHESIS
     _check_gpu_request(problem.budget, config.getoption("--ray-address"))
     seeds = range(config.getoption("--seeds"))
     if problem.is_replay and names:
@@ -366,6 +376,39 @@ def _progress_writer(config):
     return progress
 
 
+class _XdistController:
+    """With ``pytest -n N``, each worker runs its own cases and stores them; at its end it names the files.
+
+    The controller reads those runs back from the store, so that the summary, report, gate and
+    baseline cover every worker's runs. Without pytest-xdist the hook is never called.
+    """
+
+    def __init__(self, tuning: TuningSession, results_dir: str) -> None:
+        self.tuning, self.results_dir = tuning, results_dir
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error) -> None:
+        import importlib
+
+        from harness.store import ResultStore
+
+        output = getattr(node, "workeroutput", None) or {}
+        store = ResultStore(self.results_dir)
+        self.tuning.records += [store.load(path) for path in output.get("tuning_runs", [])]
+        self.tuning.interrupted = self.tuning.interrupted or bool(output.get("tuning_interrupted"))
+        for bench, module in output.get("tuning_hypotheses", {}).items():
+            self.tuning.hypotheses[bench] = importlib.import_module(module).HYPOTHESIS
+
+
+def _report_to_controller(config, tuning: TuningSession) -> None:
+    from harness.store import ResultStore
+
+    store = ResultStore(config.getoption("--results-dir"))
+    config.workeroutput["tuning_runs"] = [str(store.run_path(r)) for r in tuning.records]
+    config.workeroutput["tuning_interrupted"] = tuning.interrupted
+    config.workeroutput["tuning_hypotheses"] = {b: h.answer.__module__ for b, h in tuning.hypotheses.items()}
+
+
 class _InterruptWatch:
     """Notes Ctrl-C (a KeyboardInterrupt), as opposed to pytest.exit, which also ends a session with status 2."""
 
@@ -386,21 +429,40 @@ def pytest_sessionfinish(session, exitstatus):
     """
     config = session.config
     tuning = tuning_session(config)
+    if tuning is not None and is_xdist_worker(config):
+        _report_to_controller(config, tuning)
+        return
     if tuning is None or not tuning.records:
         return
     from harness.analysis.summary import analyse
     from harness.report.html import write_report
 
-    tuning.analysis = analyse(tuning.records, config.getoption("--reference"), config.getoption("--target-fraction"))
-    tuning.written = write_report(tuning.analysis, config.getoption("--results-dir"))
-    if tuning.interrupted:
-        return
-    if tuning.gate is not None:
+    # The gate and the baseline first: nothing that goes wrong while writing the report may cost their verdict.
+    if not tuning.interrupted and tuning.gate is not None:
         _evaluate_gate(session, tuning)
-    if config.getoption("--save-baseline"):
+    if not tuning.interrupted and config.getoption("--save-baseline"):
         from harness.analysis.gate import save_baseline
 
         tuning.baseline_written = save_baseline(tuning.records, config.getoption("--save-baseline"))
+    root = config.getoption("--results-dir")
+    tuning.analysis = analyse(tuning.records, config.getoption("--reference"), config.getoption("--target-fraction"))
+    tuning.written = write_report(tuning.analysis, root, _answer_hypotheses(tuning, root))
+
+
+def _answer_hypotheses(tuning: TuningSession, root: str) -> dict[str, str]:
+    """Each selected study's answer from this session's runs, written beside them; an error in an answer is shown."""
+    found = {}
+    for bench, hypothesis in sorted(tuning.hypotheses.items()):
+        runs = [r for r in tuning.records if r.benchmark == bench]
+        if not runs:
+            continue
+        try:
+            found[bench] = hypothesis.write(runs, root, bench).read_text(encoding="utf-8").strip()
+        except Exception as exc:  # a study's own code: its failure must not cost the report
+            found[bench] = f"**{hypothesis.question}** not answered: {type(exc).__name__}: {exc}"
+    if tuning.interrupted:
+        found = {b: f"{text} (from the runs that finished before the interruption)" for b, text in found.items()}
+    return found
 
 
 def _evaluate_gate(session, tuning: TuningSession) -> None:
@@ -430,12 +492,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                                "gate: no runs in this session to compare\n")
     if tuning.analysis is None:
         return
-    from harness.analysis.verdict import verdict
     from harness.report.tables import short_table
 
     root = config.getoption("--results-dir")
     terminalreporter.write_sep("=", "verdict (paired by seed against the reference; this session's runs)")
-    for line in verdict(tuning.analysis):
+    for line in tuning.analysis.verdict_lines:
         write(line)
     terminalreporter.write_sep("=", "tuning comparison (mean ± sd over seeds; this session's runs)")
     terminalreporter.write(short_table(tuning.analysis))

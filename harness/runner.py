@@ -16,7 +16,7 @@ from typing import Callable
 
 from harness.backend import Backend, ExperimentPlace
 from harness.budget import Budget
-from harness.live.ray_session import SLOT, ensure_ray
+from harness.live.ray_session import ensure_ray
 from harness.problem import METRIC, MODE, Problem
 from harness.recorder import Recorder, RunFacts, run_record
 from harness.records import RunRecord
@@ -44,7 +44,7 @@ def run(
     recorder = Recorder(progress if backend.shows_progress else None, label, budget.num_trials)
     started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
     with _interruptible(), backend.clock() as clock, backend.place(experiment_dir, run_id, label) as place:
-        tuner = _tuner(backend, place, recorder)
+        tuner = _tuner(backend, place, recorder, backend.slot(ray_address))
         _seed_global_generators(seed)
         recorder.t0 = time.perf_counter()
         tuner.fit()
@@ -70,12 +70,12 @@ def slot_share(budget: Budget) -> float:
     return math.floor(10_000 / budget.max_concurrent_trials) / 10_000
 
 
-def _tuner(backend: Backend, place: ExperimentPlace, recorder: Recorder):
+def _tuner(backend: Backend, place: ExperimentPlace, recorder: Recorder, slot: str):
     from ray import tune
     from ray.tune.search import Searcher
 
     setup, budget = backend.setup, backend.budget
-    resources = {"cpu": budget.cpus_per_trial, "gpu": backend.gpus, SLOT: slot_share(budget)}
+    resources = {"cpu": budget.cpus_per_trial, "gpu": backend.gpus, slot: slot_share(budget)}
     return tune.Tuner(
         tune.with_resources(backend.trainable(), resources),
         param_space=setup.param_space,
@@ -136,16 +136,6 @@ def _interruptible():
     finally:
         if main:
             signal.signal(signal.SIGINT, previous)
-
-
-def _seed_global_generators(seed: int) -> None:
-    """Seed the driver's global generators: some searchers draw from them (hpbandster's BOHB uses numpy's)."""
-    import random
-
-    import numpy as np
-
-    random.seed(seed)
-    np.random.seed(seed)
 
 
 def _seed_global_generators(seed: int) -> None:

@@ -61,13 +61,16 @@ class ResultStore:
         text = json.dumps(record.to_dict(), indent=1, sort_keys=True, allow_nan=False)
         return write_atomic(self.run_path(record), text, overwrite=False)
 
+    def load(self, path: str | Path) -> RunRecord:
+        """One stored run, by its file."""
+        path = Path(path)
+        try:
+            return RunRecord.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}: not a readable run record ({exc})") from exc
+
     def load_runs(self, benchmark: str | None = None) -> list[RunRecord]:
         """Every finished run (of ``benchmark``, or of all), oldest first; unreadable files are errors."""
         pattern = f"{benchmark or '*'}/runs/*/*.json"
-        records = []
-        for path in sorted(self.root.glob(pattern)):
-            try:
-                records.append(RunRecord.from_dict(json.loads(path.read_text(encoding="utf-8"))))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ValueError(f"{path}: not a readable run record ({exc})") from exc
+        records = [self.load(path) for path in sorted(self.root.glob(pattern))]
         return sorted(records, key=lambda r: r.started_at)

@@ -32,3 +32,22 @@ def test_a_second_session_keeps_the_first_sessions_runs(session, pytester):
     for _ in range(2):
         session("--strategies", "random", "--seeds", "1").assert_outcomes(passed=1)
     assert len(list((pytester.path / "results" / "tiny" / "runs" / "random").glob("*.json"))) == 2
+
+
+STUDY = """
+from harness import Hypothesis
+from tests.conftest import tiny_problem
+PROBLEM = tiny_problem()
+HYPOTHESIS = Hypothesis("Is the tiny problem learnable?", lambda runs: f"{len(runs)} run(s), best {max(r.best_val_acc for r in runs):.2f}.")
+
+def test_tiny(tuning_case, tuning_run):
+    tuning_run(tuning_case)
+"""
+
+
+def test_a_study_answers_its_hypothesis_in_the_report(session, pytester):
+    session("--strategies", "random", "--seeds", "1", module=STUDY).assert_outcomes(passed=1)
+    answer = (pytester.path / "results" / "tiny" / "hypothesis.md").read_text()
+    assert answer.startswith("**Is the tiny problem learnable?** 1 run(s), best 0.")
+    assert "## Hypotheses" in (pytester.path / "results" / "report.md").read_text() and answer.strip() in \
+        (pytester.path / "results" / "report.md").read_text()

@@ -3,7 +3,7 @@
 import math
 
 from harness.analysis.summary import analyse
-from harness.analysis.verdict import benchmark_verdict, verdict
+from harness.analysis.verdict import benchmark_verdict, sooner_differences, verdict
 
 from tests.test_report import run
 
@@ -30,17 +30,18 @@ def test_a_strategy_that_wins_on_every_seed_gets_each_claim_with_its_p_and_seeds
     sd = math.sqrt(sum((x - mean) ** 2 for x in logs) / 9)
     low, high = math.exp(mean - T_975_DF9 * sd / math.sqrt(10)), math.exp(mean + T_975_DF9 * sd / math.sqrt(10))
     assert (f"asha reaches the target sooner than random, time ratio {math.exp(mean):.2f}, 95% CI {low:.2f}-{high:.2f} "
-            f"(exact signed-rank test, Holm p = {p_holm:.2g} over 2, 10 seeds)") in text
+            f"on the 10 seeds both reached it (signed-rank test, Holm p = {p_holm:.2g} over 2, 10 seeds)") in text
     assert "grid reaches" not in text  # 5 seeds faster, 5 slower by the same amount: no claim
-    assert "asha saves 55% of its trials' epochs (random: 0%; difference 95% CI 52 to 57 points; exact signed-rank test, Holm p = 0.002 over 1, 10 seeds)" in text
-    assert "asha is more accurate than random (mean 0.9545; exact signed-rank test, Holm p = " in text
+    assert ("asha saves more compute than random: 55% of its trials' epochs against 0%; difference 95% CI +52 to +57 "
+            "points (signed-rank test, Holm p = 0.002 over 1, 10 seeds)") in text
+    assert "asha is more accurate than random (mean 0.9545; signed-rank test, Holm p = " in text
     assert "grid is" not in text
 
 
 def test_no_difference_is_said_plainly():
     runs = [r for r in ten_seeds() if r.strategy != "asha"]
     text = benchmark_verdict(analyse(runs, target=0.9), "digits")
-    assert "Time to target: no significant difference (exact signed-rank tests, Holm over 1, 10 seeds)." in text
+    assert "Time to target: no significant difference (signed-rank tests, Holm over 1, 10 seeds)." in text
     assert "Compute: no strategy differs from the reference on any seed." in text
     assert "Held-out test accuracy: no significant difference from random" in text
 
@@ -56,3 +57,16 @@ def test_the_verdict_ends_with_the_comparison_across_problems():
     lines = verdict(analyse(ten_seeds(), target=0.9))
     assert lines[0].startswith("digits (10 seeds, real clock; against random, target accuracy 0.9000):")
     assert lines[-1].startswith("Across problems: live runs of digits, 10 blocks") and "average ranks (1 = best): grid 1.50, random 1.50, asha 3.00" in lines[-1]  # asha tops out at 0.93
+
+
+def test_a_seed_only_one_strategy_reached_the_target_on_ranks_above_every_seed_both_reached():
+    # Both reached on three seeds (the strategy 10x, 2x and 3x sooner); on the fourth only the reference did.
+    diffs = sooner_differences([(1.0, 10.0), (1.0, 2.0), (1.0, 3.0), (None, 5.0), (None, None)])
+    assert diffs[:3] == [math.log(10), math.log(2), math.log(3)]
+    assert diffs[3] == -(math.log(10) + 1.0) and diffs[4] == 0.0  # the largest magnitude, for the reference
+
+
+def test_a_strategy_that_saves_less_than_the_reference_is_said_to():
+    text = benchmark_verdict(analyse(ten_seeds(), reference="asha", target=0.9), "digits")
+    assert "random saves less compute than asha: 0% of its trials' epochs against 55%" in text
+    assert "random reaches the target later than asha" in text

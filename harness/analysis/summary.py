@@ -16,6 +16,7 @@ Which test says what:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from harness.analysis import curves, stats
@@ -82,6 +83,13 @@ class Analysis:
     alpha: float
     notes: list[str] = field(default_factory=list)
     runs: list[RunRecord] = field(default_factory=list)
+
+    @functools.cached_property
+    def verdict_lines(self) -> list[str]:
+        """The verdict in words (``harness.analysis.verdict``), computed once: the tests enumerate sign patterns."""
+        from harness.analysis.verdict import verdict
+
+        return verdict(self)
 
 
 def analyse(

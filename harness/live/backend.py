@@ -9,7 +9,7 @@ from typing import Iterator
 from harness.backend import Backend, ExperimentPlace
 from harness.budget import Budget
 from harness.errors import ConfigError
-from harness.live.ray_session import cluster_gpus
+from harness.live.ray_session import cluster_gpus, slot_name
 from harness.records import REAL
 
 
@@ -45,6 +45,9 @@ class LiveBackend(Backend):
 
     def time_budget_s(self) -> float | None:
         return self.budget.wallclock_s
+
+    def slot(self, ray_address: str | None) -> str:
+        return slot_name(ray_address)  # on a cluster, each pytest-xdist worker's own
 
     @contextlib.contextmanager
     def place(self, experiment_dir, run_id: str, label: str) -> Iterator[ExperimentPlace]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 from harness.errors import ConfigError
@@ -26,6 +27,24 @@ _FORCED_ENV = {"TUNE_DISABLE_SIGINT_HANDLER": "1"}
 # of it, so at most that many trials train at once whatever the CPUs, and for every strategy alike
 # (Ray's own max_concurrent_trials reaches only Searchers, and would starve Hyperband's brackets).
 SLOT = "tuning_slot"
+XDIST_WORKER_ENV, XDIST_COUNT_ENV = "PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT"  # set by pytest-xdist
+
+
+def slot_name(address: str | None) -> str:
+    """The slot resource this process's cases share.
+
+    A local Ray belongs to one process, so its one ``tuning_slot`` is that process's. On a cluster,
+    each pytest-xdist worker runs its cases in its own slot, ``tuning_slot_<worker>`` (``gw0``,
+    ``gw1``...), so that concurrent cases each keep their own cap and none waits for another's.
+    """
+    worker = os.environ.get(XDIST_WORKER_ENV)
+    return f"{SLOT}_{worker}" if address and worker else SLOT
+
+
+def local_cpus() -> int | None:
+    """CPUs for a local Ray: all of them, or an equal share when pytest-xdist runs several workers here."""
+    workers = int(os.environ.get(XDIST_COUNT_ENV) or 1)
+    return None if workers <= 1 else max(1, (os.cpu_count() or 1) // workers)
 
 
 def _with_root_on_path() -> str:
@@ -57,12 +76,16 @@ def ensure_ray(address: str | None = None) -> str:
             runtime_env={"working_dir": str(ROOT), "excludes": [".git", ".venv", "results", ".benchmarks"]},
             log_to_driver=False,
         )
-        if ray.cluster_resources().get(SLOT) != 1:
-            found = ray.cluster_resources().get(SLOT)
+        slot = slot_name(address)
+        if ray.cluster_resources().get(slot) != 1:
+            found = ray.cluster_resources().get(slot)
             ray.shutdown()
+            workers = int(os.environ.get(XDIST_COUNT_ENV) or 0)
+            slots = json.dumps({s: 1 for s in [SLOT] + [f"{SLOT}_gw{i}" for i in range(workers)]})
             raise ConfigError(
-                f"the Ray cluster at {address} offers {SLOT}={found}; start its head with "
-                f"ray start --head --resources='{{\"{SLOT}\": 1}}' so that trial concurrency can be capped"
+                f"the Ray cluster at {address} offers {slot}={found}; start its head with "
+                f"ray start --head --resources='{slots}' so that each process's trial concurrency can be "
+                f"capped (one slot per pytest-xdist worker)"
             )
     else:
         from ray._private import ray_constants
@@ -74,6 +97,7 @@ def ensure_ray(address: str | None = None) -> str:
             address="local",  # a new instance, never one already running on this machine
             _node_ip_address="127.0.0.1",
             include_dashboard=False,
+            num_cpus=local_cpus(),  # pytest-xdist workers split the machine instead of oversubscribing it
             resources={SLOT: 1},
             log_to_driver=False,
             configure_logging=True,

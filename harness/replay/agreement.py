@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 from harness.analysis import stats
 from harness.analysis.summary import benchmark_ranks, run_accuracy
-from harness.records import latest_per_seed
-from harness.records import RunRecord
+from harness.records import RunRecord, latest_per_seed
 
 
 @dataclass(frozen=True)

@@ -12,15 +12,17 @@ import html
 from pathlib import Path
 
 from harness.analysis.summary import Analysis, seeds_for_a_verdict
-from harness.analysis.verdict import verdict
+from harness.hypothesis import answers
 from harness.records import SIMULATED
 from harness.report import plots
 from harness.report.tables import HEADERS, cells, markdown_table, sorted_rows, summary_csv
 from harness.store import write_atomic
 
 
-def markdown(analysis: Analysis, images: list[Path]) -> str:
-    out = ["# Tuning-strategy comparison", "", "## Verdict", ""] + [f"- {line}" for line in verdict(analysis)] + [""]
+def markdown(analysis: Analysis, images: list[Path], hypotheses: dict[str, str] | None = None) -> str:
+    out = ["# Tuning-strategy comparison", "", "## Verdict", ""] + [f"- {line}" for line in analysis.verdict_lines] + [""]
+    if hypotheses:
+        out += ["## Hypotheses", ""] + [f"- {bench}: {text}" for bench, text in sorted(hypotheses.items())] + [""]
     out += _settings(analysis)
     out += ["## Comparison", ""] + markdown_table(sorted_rows(analysis))
     out += [""] + [f"**Omnibus:** {om.statement}." for om in analysis.omnibus] + [""]
@@ -93,7 +95,7 @@ def _provenance(analysis: Analysis) -> list[str]:
     return sorted(lines)
 
 
-def html_page(analysis: Analysis, images: list[Path]) -> str:
+def html_page(analysis: Analysis, images: list[Path], hypotheses: dict[str, str] | None = None) -> str:
     """One file that opens offline: inline CSS, plots embedded as data URIs, no external assets."""
     rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells(r)) + "</tr>" for r in sorted_rows(analysis))
     head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADERS)
@@ -115,7 +117,8 @@ th {{ background: #f3f3f3; }} tr:nth-child(even) {{ background: #fafafa; }}
 figure {{ display: inline-block; margin: 1em; }} img {{ max-width: 760px; }}
 </style></head><body>
 <h1>Tuning-strategy comparison</h1>
-<h2>Verdict</h2><ul>{"".join(f"<li>{html.escape(line)}</li>" for line in verdict(analysis))}</ul>
+<h2>Verdict</h2><ul>{"".join(f"<li>{html.escape(line)}</li>" for line in analysis.verdict_lines)}</ul>
+{_hypotheses_html(hypotheses)}
 <h2>Comparison</h2><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>
 {"".join(f"<p><strong>Omnibus:</strong> {html.escape(om.statement)}.</p>" for om in analysis.omnibus)}
 <h2>Settings</h2><ul>{settings}</ul>
@@ -126,15 +129,30 @@ figure {{ display: inline-block; margin: 1em; }} img {{ max-width: 760px; }}
 """
 
 
-def write_report(analysis: Analysis, folder: str | Path) -> dict[str, Path]:
+def _hypotheses_html(hypotheses: dict[str, str] | None) -> str:
+    if not hypotheses:
+        return ""
+    items = "".join(f"<li>{html.escape(bench)}: {html.escape(text.replace('**', ''))}</li>" for bench, text in sorted(hypotheses.items()))
+    return f"<h2>Hypotheses</h2><ul>{items}</ul>"
+
+
+def write_report(analysis: Analysis, folder: str | Path, hypotheses: dict[str, str] | None = None) -> dict[str, Path]:
     """Write every report file into ``folder`` (each atomically, replacing the previous report), and each
-    benchmark's comparison.md/.csv into ``folder/<benchmark>/``."""
+    benchmark's comparison.md/.csv into ``folder/<benchmark>/``.
+
+    ``hypotheses``: answers from the runs analysed (a pytest session's); without them, the answers last
+    written into the folder are shown, marked as such (``python -m harness report``).
+    """
     folder = Path(folder)
     images = plots.all_plots(analysis, folder / "plots")
     rows = sorted_rows(analysis)
+    found = hypotheses if hypotheses is not None else {
+        bench: f"{text} (as answered by the last session that ran {bench})"
+        for bench, text in answers(folder, sorted(analysis.targets)).items()}
     written = {
-        "report.md": write_atomic(folder / "report.md", markdown(analysis, [Path("plots") / p.name for p in images]), overwrite=True),
-        "report.html": write_atomic(folder / "report.html", html_page(analysis, images), overwrite=True),
+        "report.md": write_atomic(folder / "report.md", markdown(analysis, [Path("plots") / p.name for p in images], found),
+                                  overwrite=True),
+        "report.html": write_atomic(folder / "report.html", html_page(analysis, images, found), overwrite=True),
         "summary.csv": write_atomic(folder / "summary.csv", summary_csv(rows), overwrite=True),
         **{f"plots/{p.name}": p for p in images},
     }
