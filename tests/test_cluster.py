@@ -96,7 +96,7 @@ def routable_node_ip() -> str:
     return out.stdout.strip()
 
 
-def start_cluster(tmp_path, nodes: int):
+def start_cluster(tmp_path, nodes: int, cpus: int = 1, slots: tuple[str, ...] = ("tuning_slot",)):
     if not RAY.exists():
         pytest.skip(f"no `ray` command beside {sys.executable}: the cluster test starts nodes with it")
     port = free_port()
@@ -112,11 +112,11 @@ def start_cluster(tmp_path, nodes: int):
     def start(name: str, *args: str) -> None:
         log = open(logs / f"{name}.log", "w")
         node_env = env if name == "head" else {**env, "RAY_AUTH_MODE": "token"}
-        started.append(subprocess.Popen([str(RAY), "start", "--block", "--node-ip-address", "127.0.0.1", "--num-cpus", "1",
+        started.append(subprocess.Popen([str(RAY), "start", "--block", "--node-ip-address", "127.0.0.1", "--num-cpus", str(cpus),
                                          *args], env=node_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
 
     try:
-        start("head", "--head", "--port", str(port), "--resources", json.dumps({"tuning_slot": 1}),
+        start("head", "--head", "--port", str(port), "--resources", json.dumps({s: 1 for s in slots}),
               "--include-dashboard", "false", "--disable-usage-stats")
         wait_for(lambda: answers(port), 90, f"the head at {address}")
         if nodes == 2:
@@ -141,6 +141,12 @@ def start_cluster(tmp_path, nodes: int):
 @pytest.fixture
 def one_node_cluster(tmp_path):
     yield from start_cluster(tmp_path, 1)
+
+
+@pytest.fixture
+def cluster_for_two_workers(tmp_path):
+    """One loopback node with a slot for each of two pytest-xdist workers (and the plain one)."""
+    yield from start_cluster(tmp_path, 1, cpus=2, slots=("tuning_slot", "tuning_slot_gw0", "tuning_slot_gw1"))
 
 
 @pytest.fixture
@@ -210,3 +216,41 @@ def test_a_client_turns_token_mode_on_when_a_token_is_at_hand(tmp_path):
     explicit = subprocess.run([sys.executable, "-c", code], env={**env, "RAY_AUTH_MODE": "disabled"}, capture_output=True,
                               text=True, timeout=120)
     assert explicit.stdout.strip().splitlines()[-1] == "disabled"
+
+
+CAPPED = """
+from harness import Budget
+from tests.conftest import tiny_problem
+PROBLEM = tiny_problem(budget=Budget(max_epochs=3, num_trials=4, max_concurrent_trials=1, cpus_per_trial=1))
+STRATEGIES = ["random"]
+
+def test_capped(tuning_case, tuning_run):
+    assert tuning_run(tuning_case).best_val_acc > 0.5
+"""
+
+
+def test_two_workers_run_two_cases_at_once_on_one_cluster_each_within_its_cap(cluster_for_two_workers, tmp_path):
+    from datetime import datetime
+
+    from harness.checks import observed_concurrency
+    from harness.records import RunRecord
+
+    address, env, logs = cluster_for_two_workers
+    folder = tmp_path / "session"
+    folder.mkdir()
+    shutil.copy(ROOT / "conftest.py", folder / "conftest.py")
+    (folder / "test_capped.py").write_text(CAPPED)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--rootdir={folder}", "--results-dir",
+         str(folder / "results"), "--ray-address", address, "--seeds", "2", "-n", "2", str(folder)],
+        cwd=folder, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    records = [RunRecord.from_dict(json.loads(p.read_text())) for p in sorted((folder / "results").glob("tiny/runs/*/*.json"))]
+    assert len(records) == 2
+    spans = []
+    for r in records:
+        assert observed_concurrency(r) == 1  # each case within its own cap of 1
+        start = datetime.fromisoformat(r.started_at).timestamp()
+        spans.append((start, start + r.wallclock_s))
+    (a0, a1), (b0, b1) = sorted(spans)
+    assert b0 < a1, f"the two cases did not overlap: {spans}"  # they ran at once, one per worker slot

@@ -30,7 +30,7 @@ def test_tiny(tuning_case, tuning_run):
 # (at its 3rd trial's 5th epoch), when INTERRUPT_REPLAY is set.
 REPLAY = """
 import os, signal
-from harness.replay.backend import TableTrainable
+from harness.replay.trainable import TableTrainable
 from tests.test_replay import toy_problem
 PROBLEM = toy_problem()
 STRATEGIES = ["random", "asha", "hyperband"]
