@@ -2,7 +2,8 @@
 the ``tuning_run`` fixture around pytest-benchmark, and the comparison table at the end.
 
 A benchmark module opts in by defining ``PROBLEM`` (a :class:`harness.Problem`) and, optionally,
-``STRATEGIES`` (names; default: every registered strategy), and by taking the ``tuning_case``
+``STRATEGIES`` (names; default: every registered strategy), ``SEEDS`` (its default number of seeds)
+and ``HYPOTHESIS`` (a :class:`harness.Hypothesis` its runs answer), and by taking the ``tuning_case``
 fixture. Bad input becomes a one-line usage error at collection time, before any training.
 """
 
@@ -34,6 +35,9 @@ class TuningCase:
     @property
     def id(self) -> str:
         return f"{self.problem.name}-{self.strategy.name}-seed{self.seed}"
+
+
+DEFAULT_SEEDS = 3  # seeds per strategy when neither --seeds nor the benchmark module's SEEDS says
 
 
 @dataclass
@@ -70,7 +74,8 @@ def tuning_session(config) -> TuningSession | None:
 
 def pytest_addoption(parser):
     group = parser.getgroup("tuning", "hyperparameter-tuning benchmarks")
-    group.addoption("--seeds", type=int, default=3, help="number of seeds per strategy (default 3): seeds 0..N-1")
+    group.addoption("--seeds", type=int, default=None,
+                    help=f"number of seeds per strategy: seeds 0..N-1 (default: the benchmark module's SEEDS, else {DEFAULT_SEEDS})")
     group.addoption(
         "--budget", action="append", default=[], metavar="NAME=VALUE",
         help="override a budget field for every benchmark, e.g. --budget max_epochs=3 (repeatable)",
@@ -125,7 +130,7 @@ def pytest_configure(config):
             datasets=_names(config.getoption("--datasets"), known_datasets(), "data set"),
             gate=_gate_options(config),
         )
-        if config.getoption("--seeds") < 1:
+        if config.getoption("--seeds") is not None and config.getoption("--seeds") < 1:
             raise ConfigError(f"--seeds must be >= 1, got {config.getoption('--seeds')}")
         _check_options(config, strategies.names())
     except ConfigError as exc:
@@ -270,7 +275,7 @@ def _cases(module, config, tuning: TuningSession) -> list[TuningCase]:
     if getattr(module, "HYPOTHESIS", None) is not None:
         tuning.hypotheses[problem.name] = module.HYPOTHESIS
     _check_gpu_request(problem.budget, config.getoption("--ray-address"))
-    seeds = range(config.getoption("--seeds"))
+    seeds = range(config.getoption("--seeds") or getattr(module, "SEEDS", DEFAULT_SEEDS))
     if problem.is_replay and names:
         for seed in seeds:
             problem.table.repeat_for(seed)  # each seed replays its own independent repeat, or is refused
