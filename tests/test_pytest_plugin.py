@@ -51,3 +51,20 @@ def test_a_study_answers_its_hypothesis_in_the_report(session, pytester):
     assert answer.startswith("**Is the tiny problem learnable?** 1 run(s), best 0.")
     assert "## Hypotheses" in (pytester.path / "results" / "report.md").read_text() and answer.strip() in \
         (pytester.path / "results" / "report.md").read_text()
+
+
+def test_a_benchmark_module_sets_its_default_seeds_and_the_option_overrides_them(session):
+    module = "SEEDS = 2\n" + GOOD_SEEDLESS
+    default = session("--strategies", "random", "--collect-only", "-q", module=module)
+    assert "2 tests collected" in default.stdout.str()
+    chosen = session("--strategies", "random", "--seeds", "4", "--collect-only", "-q")
+    assert "4 tests collected" in chosen.stdout.str()
+
+
+GOOD_SEEDLESS = """
+from tests.conftest import tiny_problem
+PROBLEM = tiny_problem()
+
+def test_tiny(tuning_case, tuning_run):
+    tuning_run(tuning_case)
+"""
