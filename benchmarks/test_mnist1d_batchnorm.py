@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from harness import Budget, Choice, Hypothesis, LogUniform, Problem, SearchSpace
-from harness.analysis.stats import signed_rank_test
+from harness.analysis.stats import sign_flip_method, signed_rank_test
 from harness.checks import assert_sound
 from harness.records import FAILED
 from harness.live.models import conv1d
@@ -83,9 +83,12 @@ def answer(records) -> str:
         p, _ = signed_rank_test(diffs, [0.0] * len(diffs))
         where = f"lr > {HIGH_LR:g}" if high else f"lr <= {HIGH_LR:g}"
         mean = sum(diffs) / len(diffs)
+        method = sign_flip_method(sum(d != 0 for d in diffs))
+        per_seed = [paired_differences([r], high) for r in records]
+        seed_means = ", ".join(f"{sum(d) / len(d):+.3f}" for d in per_seed if d)
         parts.append(f"at {where}, BatchNorm changes held-out test accuracy by {mean:+.3f} on average "
-                     f"({sum(d > 0 for d in diffs)} of {len(diffs)} pairs higher with it; exact two-sided signed-rank "
-                     f"test p = {p:.2g})")
+                     f"({sum(d > 0 for d in diffs)} of {len(diffs)} pairs higher with it; two-sided signed-rank "
+                     f"test p = {p:.2g}, {method}; mean by seed: {seed_means})")
     seeds = sorted({r.seed for r in records})
     return ("; ".join(parts) + f". Pairs: the same learning rate with and without BatchNorm, from {len(seeds)} seed(s) "
             f"{seeds}; pairs of one seed share its data split and initial weights, so p is conditional on them. "

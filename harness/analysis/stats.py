@@ -124,6 +124,13 @@ def _sign_flip_null(magnitudes):
     return signs @ magnitudes
 
 
+def sign_flip_method(n_nonzero: int) -> str:
+    """How ``sign_flip_p`` computes p for ``n_nonzero`` non-zero differences, in words for a report."""
+    if n_nonzero <= EXACT_UP_TO:
+        return "exact"
+    return f"Monte Carlo, {MONTE_CARLO_DRAWS} sign patterns; its smallest p is {1 / (MONTE_CARLO_DRAWS + 1):.1g}"
+
+
 def min_sign_flip_p(n_nonzero: int, alternative: str = "two-sided") -> float:
     """The smallest p a sign-flip test can give with ``n_nonzero`` non-zero pairs: 1/2^n one-sided, 2/2^n two-sided."""
     if n_nonzero < 1:
