@@ -62,6 +62,7 @@ class TuningSession:
     written: dict = field(default_factory=dict)  # report files written at session finish
     baseline_written: object = None
     hypotheses: dict = field(default_factory=dict)  # benchmark -> harness.hypothesis.Hypothesis of its module
+    hypothesis_files: dict = field(default_factory=dict)  # benchmark -> its module's file (for an xdist controller)
 
 
 SESSION = pytest.StashKey[TuningSession]()
@@ -274,6 +275,7 @@ def _cases(module, config, tuning: TuningSession) -> list[TuningCase]:
     problem = case_budget(problem, tuning.overrides)
     if getattr(module, "HYPOTHESIS", None) is not None:
         tuning.hypotheses[problem.name] = module.HYPOTHESIS
+        tuning.hypothesis_files[problem.name] = module.__file__
     _check_gpu_request(problem.budget, config.getoption("--ray-address"))
     seeds = range(config.getoption("--seeds") or getattr(module, "SEEDS", DEFAULT_SEEDS))
     if problem.is_replay and names:
@@ -393,16 +395,25 @@ class _XdistController:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node, error) -> None:
-        import importlib
-
         from harness.store import ResultStore
 
         output = getattr(node, "workeroutput", None) or {}
         store = ResultStore(self.results_dir)
         self.tuning.records += [store.load(path) for path in output.get("tuning_runs", [])]
         self.tuning.interrupted = self.tuning.interrupted or bool(output.get("tuning_interrupted"))
-        for bench, module in output.get("tuning_hypotheses", {}).items():
-            self.tuning.hypotheses[bench] = importlib.import_module(module).HYPOTHESIS
+        for bench, path in output.get("tuning_hypotheses", {}).items():
+            if bench not in self.tuning.hypotheses:
+                self.tuning.hypotheses[bench] = _hypothesis_from(path)
+
+
+def _hypothesis_from(path: str):
+    """A benchmark module's HYPOTHESIS, imported by file (pytest imported it by a name only its worker knows)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"_tuning_study_{Path(path).stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.HYPOTHESIS
 
 
 def _report_to_controller(config, tuning: TuningSession) -> None:
@@ -411,7 +422,8 @@ def _report_to_controller(config, tuning: TuningSession) -> None:
     store = ResultStore(config.getoption("--results-dir"))
     config.workeroutput["tuning_runs"] = [str(store.run_path(r)) for r in tuning.records]
     config.workeroutput["tuning_interrupted"] = tuning.interrupted
-    config.workeroutput["tuning_hypotheses"] = {b: h.answer.__module__ for b, h in tuning.hypotheses.items()}
+    ran = {r.benchmark for r in tuning.records}
+    config.workeroutput["tuning_hypotheses"] = {b: path for b, path in tuning.hypothesis_files.items() if b in ran}
 
 
 class _InterruptWatch:

@@ -5,6 +5,11 @@ import json
 
 from tests.test_replay import REPLAY_BENCHMARK
 
+STUDY = REPLAY_BENCHMARK + """
+from harness import Hypothesis
+HYPOTHESIS = Hypothesis("How many runs?", lambda runs: f"{len(runs)} runs.")
+"""
+
 
 def _records(root):
     out = {}
@@ -15,7 +20,7 @@ def _records(root):
 
 
 def test_two_workers_replay_bit_for_bit_what_one_process_replays(session, pytester, tmp_path):
-    serial = session("--seeds", "3", "--results-dir", str(tmp_path / "serial"), module=REPLAY_BENCHMARK)
+    serial = session("--seeds", "3", "--results-dir", str(tmp_path / "serial"), module=STUDY)
     assert serial.ret == 0
     baseline = tmp_path / "baseline.json"
     parallel = session("-n", "2", "--seeds", "3", "--results-dir", str(tmp_path / "parallel"),
@@ -33,3 +38,5 @@ def test_two_workers_replay_bit_for_bit_what_one_process_replays(session, pytest
         assert {k: v for k, v in a[key].items() if k not in volatile} == {k: v for k, v in b[key].items() if k not in volatile}
     report = (tmp_path / "parallel" / "report.md").read_text()
     assert "toy_replay (3 seeds, simulated clock" in report  # the verdict is over every worker's runs
+    # The study's answer, from every worker's runs, by the controller (which imports the module by its file).
+    assert (tmp_path / "parallel" / "toy_replay" / "hypothesis.md").read_text() == "**How many runs?** 6 runs.\n"
