@@ -20,21 +20,11 @@ from harness import replay
 from harness.replay import table
 from harness.checks import assert_sound
 
-from benchmarks.test_digits import BUDGET, PROBLEM as LIVE, SPACE
+from benchmarks.test_digits import PROBLEM as LIVE
 
 TABLE = table.load(Path(__file__).resolve().parent.parent / "datasets" / "tables" / "digits.npz")
 
-# The live benchmark's budget, problem settings and grid, replayed.
-PROBLEM = replay.problem(
-    TABLE,
-    name="digits_replay",
-    dataset=LIVE.dataset,
-    budget=BUDGET,
-    n_classes=LIVE.n_classes,
-    grid=SPACE.grid,
-    grace_epochs=LIVE.grace_epochs,
-    reduction_factor=LIVE.reduction_factor,
-)
+PROBLEM = replay.replay_of(LIVE, TABLE, name="digits_replay")
 
 
 def test_digits_replay(tuning_case, tuning_run):

@@ -18,20 +18,11 @@ from harness import replay
 from harness.checks import assert_sound
 from harness.replay import table
 
-from benchmarks.test_mnist1d import BUDGET, PROBLEM as LIVE, SPACE
+from benchmarks.test_mnist1d import PROBLEM as LIVE
 
 TABLE = table.load(Path(__file__).resolve().parent.parent / "datasets" / "tables" / "mnist1d.npz")
 
-PROBLEM = replay.problem(
-    TABLE,
-    name="mnist1d_replay",
-    dataset=LIVE.dataset,
-    budget=BUDGET,
-    n_classes=LIVE.n_classes,
-    grid=SPACE.grid,
-    grace_epochs=LIVE.grace_epochs,
-    reduction_factor=LIVE.reduction_factor,
-)
+PROBLEM = replay.replay_of(LIVE, TABLE, name="mnist1d_replay")
 
 
 SEEDS = 10  # every independent repeat of the table: with fewer, Holm over 9 comparisons cannot find a difference

@@ -35,7 +35,7 @@ def _session_s(tmp_path, *extra: str) -> float:
     done = subprocess.run([sys.executable, "-m", "pytest", "benchmarks", "-k", "digits and replay", "--seeds", "10", "-q",
                            "-p", "no:cacheprovider", "--results-dir", str(tmp_path / f"r{len(extra)}"), *extra],
                           cwd=ROOT, capture_output=True, text=True, timeout=1200)
-    assert done.returncode == 0, done.stdout[-3000:]
+    assert done.returncode == 0 and "100 passed" in done.stdout, done.stdout[-3000:]
     return time.perf_counter() - t0
 
 

@@ -10,6 +10,6 @@
 Importing this package does not import Ray; running a replay does.
 """
 
-from harness.replay.backend import problem
+from harness.replay.backend import problem, replay_of
 
-__all__ = ["problem"]
+__all__ = ["problem", "replay_of"]

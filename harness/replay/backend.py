@@ -48,6 +48,12 @@ def problem(
     )
 
 
+def replay_of(live: Problem, table: LearningCurveTable, name: str) -> Problem:
+    """The replay of a live benchmark's problem: its data set, budget, grid form and schedule, against ``table``."""
+    return problem(table, name=name, dataset=live.dataset, budget=live.budget, n_classes=live.n_classes,
+                   grid=live.space.grid, grace_epochs=live.grace_epochs, reduction_factor=live.reduction_factor)
+
+
 class ReplayBackend(Backend):
     """Recorded epochs on a simulated clock: a replay takes a fraction of a second and repeats bit for bit."""
 
