@@ -225,9 +225,23 @@ def pytest_make_collect_report(collector):
 def pytest_collection_finish(session):
     # Bad benchmark input ends the session as a usage error (exit 4), before anything trains.
     tuning = tuning_session(session.config)
-    if tuning.config_errors:
-        raise pytest.UsageError(*tuning.config_errors)
+    errors = tuning.config_errors + _unrecorded_replay_seeds(session.items)
+    if errors:
+        raise pytest.UsageError(*errors)
     _refuse_an_unlike_baseline(session, tuning)
+
+
+def _unrecorded_replay_seeds(items) -> list[str]:
+    """Each selected replay seed must have its own independent repeat in the table (checked after -k selects)."""
+    refused = {}
+    for item in items:
+        case = getattr(getattr(item, "callspec", None), "params", {}).get("tuning_case")
+        if case is not None and case.problem.is_replay:
+            try:
+                case.problem.table.repeat_for(case.seed)
+            except ConfigError as exc:
+                refused.setdefault(case.problem.name, f"{item.nodeid.split('::')[0]}: {exc}")
+    return list(refused.values())
 
 
 def _refuse_an_unlike_baseline(session, tuning: TuningSession) -> None:
@@ -278,9 +292,6 @@ def _cases(module, config, tuning: TuningSession) -> list[TuningCase]:
         tuning.hypothesis_files[problem.name] = module.__file__
     _check_gpu_request(problem.budget, config.getoption("--ray-address"))
     seeds = range(config.getoption("--seeds") or getattr(module, "SEEDS", DEFAULT_SEEDS))
-    if problem.is_replay and names:
-        for seed in seeds:
-            problem.table.repeat_for(seed)  # each seed replays its own independent repeat, or is refused
     bar = config.getoption("--accuracy-bar")
     cases = []
     for name in names:

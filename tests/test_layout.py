@@ -28,3 +28,10 @@ def test_no_function_in_the_harness_is_longer_than_50_lines():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 50:
                 long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)")
     assert not long, long
+
+
+def test_the_ci_gates_selection_collects_though_another_tables_repeats_are_fewer():
+    # --seeds 15 exceeds mnist1d's 10 repeats; -k deselects it, so it must not refuse the session.
+    done = subprocess.run([sys.executable, "-m", "pytest", "benchmarks", "-k", "digits and replay", "--seeds", "15",
+                           "--collect-only", "-q", "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "150/" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
