@@ -43,6 +43,7 @@ def test_parallel_speed(tmp_path):
     serial = _session_s(tmp_path)
     parallel = _session_s(tmp_path, "-n", "2")
     out = subprocess.run([sys.executable, "-c", STARTUP], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert "STARTUP" in out.stdout, out.stdout[-2000:] + out.stderr[-2000:]
     startup = float(out.stdout.split("STARTUP")[-1])
     print(f"\n100 digits replays: serial {serial:.1f} s, -n 2 {parallel:.1f} s ({serial / parallel:.2f}x; goal <= 35 s); "
           f"live start-up {startup:.2f} s a run (median of 5, Ray already up; goal <= 2 s)")
