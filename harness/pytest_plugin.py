@@ -236,7 +236,7 @@ def _unrecorded_replay_seeds(items) -> list[str]:
     refused = {}
     for item in items:
         case = getattr(getattr(item, "callspec", None), "params", {}).get("tuning_case")
-        if case is not None and case.problem.is_replay:
+        if isinstance(case, TuningCase) and case.problem.is_replay:
             try:
                 case.problem.table.repeat_for(case.seed)
             except ConfigError as exc:
@@ -253,7 +253,7 @@ def _refuse_an_unlike_baseline(session, tuning: TuningSession) -> None:
     idents = {}
     for item in session.items:
         case = getattr(getattr(item, "callspec", None), "params", {}).get("tuning_case")
-        if case is not None:
+        if isinstance(case, TuningCase):  # an emptied parametrization holds NOTSET
             p = case.problem
             table = p.table.fingerprint if p.is_replay else None
             idents[p.name] = identity(p.name, SIMULATED if p.is_replay else REAL, table, p.budget.to_dict())
