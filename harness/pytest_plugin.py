@@ -231,12 +231,19 @@ def pytest_collection_finish(session):
     _refuse_an_unlike_baseline(session, tuning)
 
 
+def _selected_cases(items):
+    """(item, case) of every selected benchmark case; an emptied parametrization holds NOTSET, not a case."""
+    for item in items:
+        case = getattr(getattr(item, "callspec", None), "params", {}).get("tuning_case")
+        if isinstance(case, TuningCase):
+            yield item, case
+
+
 def _unrecorded_replay_seeds(items) -> list[str]:
     """Each selected replay seed must have its own independent repeat in the table (checked after -k selects)."""
     refused = {}
-    for item in items:
-        case = getattr(getattr(item, "callspec", None), "params", {}).get("tuning_case")
-        if isinstance(case, TuningCase) and case.problem.is_replay:
+    for item, case in _selected_cases(items):
+        if case.problem.is_replay:
             try:
                 case.problem.table.repeat_for(case.seed)
             except ConfigError as exc:
@@ -251,12 +258,10 @@ def _refuse_an_unlike_baseline(session, tuning: TuningSession) -> None:
     from harness.analysis.gate import GateMismatch, check_like_with_like, identity
 
     idents = {}
-    for item in session.items:
-        case = getattr(getattr(item, "callspec", None), "params", {}).get("tuning_case")
-        if isinstance(case, TuningCase):  # an emptied parametrization holds NOTSET
-            p = case.problem
-            table = p.table.fingerprint if p.is_replay else None
-            idents[p.name] = identity(p.name, SIMULATED if p.is_replay else REAL, table, p.budget.to_dict())
+    for _, case in _selected_cases(session.items):
+        p = case.problem
+        table = p.table.fingerprint if p.is_replay else None
+        idents[p.name] = identity(p.name, SIMULATED if p.is_replay else REAL, table, p.budget.to_dict())
     try:
         check_like_with_like(list(idents.values()), tuning.gate[0], where=session.config.getoption("--gate"))
     except GateMismatch as exc:
