@@ -41,6 +41,7 @@ class PairedTest:
     direction: float  # > 0: the strategy is the better one (sooner, saves more, more accurate)
     effect: tuple[float, float | None, float | None] | None  # estimate and 95% interval, on the effect's scale
     means: tuple[float, float] | None = None  # the strategy's and the reference's means, where they say more
+    both_reached: int = 0  # time to target: the seeds on which both reached it (those the ratio is over)
 
 
 def verdict(analysis: Analysis) -> list[str]:
@@ -97,7 +98,8 @@ def _sooner_tests(by_strategy, reference: str, target: float) -> list[PairedTest
         p, direction = stats.signed_rank_test(diffs, [0.0] * len(diffs))  # > 0: this strategy was sooner
         both = [math.log(max(a, 1e-9) / max(b, 1e-9)) for a, b in pairs if a is not None and b is not None]
         differing = sum(d != 0 for d in diffs)
-        out.append(PairedTest(name, len(pairs), differing, p if differing else None, direction, _ratio(both), (len(both), 0)))
+        out.append(PairedTest(name, len(pairs), differing, p if differing else None, direction, _ratio(both),
+                              both_reached=len(both)))
     return out
 
 
@@ -168,7 +170,7 @@ def _sooner_sentence(tests, reference: str, alpha: float) -> str:
         if p_holm is None or p_holm >= alpha:
             continue
         when = "sooner" if t.direction > 0 else "later"
-        ratio = _ratio_text(t.effect, t.means[0])
+        ratio = _ratio_text(t.effect, t.both_reached)
         found.append(f"{t.strategy} reaches the target {when} than {reference}{ratio} ({_where(t, p_holm, m)})")
     if found:
         return "Time to target: " + "; ".join(found) + "."
