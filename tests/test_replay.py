@@ -178,6 +178,21 @@ def test_same_seed_same_replay_bit_for_bit(name, workers, ray_local):
     assert json.dumps(comparable(first), sort_keys=True) == json.dumps(comparable(second), sort_keys=True)
 
 
+def test_the_searchers_run_on_one_thread_and_the_driver_gets_its_threads_back(ray_local, monkeypatch):
+    from ray.tune.search.bayesopt import BayesOptSearch
+    from threadpoolctl import threadpool_info
+
+    def threads():
+        return {p["filepath"]: p["num_threads"] for p in threadpool_info()}
+
+    seen, suggest = [], BayesOptSearch.suggest
+    monkeypatch.setattr(BayesOptSearch, "suggest", lambda self, trial_id: seen.append(threads()) or suggest(self, trial_id))
+    before = threads()
+    runner.run(toy_problem(), strategies.get("bayes"), seed=0)
+    assert len(seen) == 8 and all(set(s.values()) == {1} for s in seen)
+    assert threads() == before
+
+
 REPLAY_IN_A_FRESH_PROCESS = """
 import json, sys
 sys.path.insert(0, {root!r})
