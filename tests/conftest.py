@@ -35,6 +35,19 @@ def tiny_problem(**changes) -> Problem:
     return Problem(**{**fields, **changes})
 
 
+@pytest.fixture(autouse=True)
+def _not_an_xdist_worker_below(monkeypatch):
+    """Under ``pytest tests -n N``, the sessions and clusters a test starts are not xdist workers themselves.
+
+    pytest-xdist sets these in each of its workers; inherited, they made a test's own pytest session take
+    itself for worker gw1 (slot ``tuning_slot_gw1``, benchmark JSON off).
+    """
+    from harness.live.ray_session import XDIST_COUNT_ENV, XDIST_WORKER_ENV
+
+    for name in (XDIST_WORKER_ENV, XDIST_COUNT_ENV):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def ray_local():
     """One local Ray (loopback, no dashboard) for the whole test session; shut down by the plugin."""
