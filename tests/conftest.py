@@ -39,13 +39,14 @@ def tiny_problem(**changes) -> Problem:
 def _not_an_xdist_worker_below(monkeypatch):
     """Under ``pytest tests -n N``, the sessions and clusters a test starts are not xdist workers themselves.
 
-    pytest-xdist sets these in each of its workers; inherited, they made a test's own pytest session take
-    itself for worker gw1 (slot ``tuning_slot_gw1``, benchmark JSON off).
+    pytest-xdist sets ``PYTEST_XDIST_WORKER`` in each of its workers; inherited, it made a test's own
+    pytest session take itself for worker gw1 (slot ``tuning_slot_gw1``, benchmark JSON off). The
+    worker count stays: a Ray that a test starts, in this process or below it, still shares the
+    machine with the other workers, so it takes its share of the CPUs (``local_cpus``), not all of them.
     """
-    from harness.live.ray_session import XDIST_COUNT_ENV, XDIST_WORKER_ENV
+    from harness.live.ray_session import XDIST_WORKER_ENV
 
-    for name in (XDIST_WORKER_ENV, XDIST_COUNT_ENV):
-        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv(XDIST_WORKER_ENV, raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -40,3 +40,16 @@ def test_two_workers_replay_bit_for_bit_what_one_process_replays(session, pytest
     assert "toy_replay (3 seeds, simulated clock" in report  # the verdict is over every worker's runs
     # The study's answer, from every worker's runs, by the controller (which imports the module by its file).
     assert (tmp_path / "parallel" / "toy_replay" / "hypothesis.md").read_text() == "**How many runs?** 6 runs.\n"
+
+
+def test_local_rays_split_the_cpus_between_xdist_workers(monkeypatch):
+    from harness.live import ray_session
+
+    monkeypatch.setattr(ray_session.os, "cpu_count", lambda: 8)
+    shares = {}
+    for workers in ("1", "2", "3", "16"):
+        monkeypatch.setenv(ray_session.XDIST_COUNT_ENV, workers)
+        shares[workers] = ray_session.local_cpus()
+    monkeypatch.delenv(ray_session.XDIST_COUNT_ENV)
+    # One process alone lets Ray count the CPUs itself; several take an equal share, never less than one.
+    assert shares == {"1": None, "2": 4, "3": 2, "16": 1} and ray_session.local_cpus() is None
