@@ -408,6 +408,21 @@ def test_kendall_tau_between_two_rankings(ray_local):
     assert same.tau_mean[0] == pytest.approx(1.0) and same.seeds == (0, 1, 2)
     flipped = [dataclasses.replace(r, best_val_acc=1 - r.best_val_acc) for r in renamed]
     assert agreement(runs, flipped).tau_mean[0] == pytest.approx(-1.0)
+    # Why: each side's Friedman test over the shared seeds (the scores order the strategies alike on every
+    # seed, so both give the textbook chi2 = 6 on 2 df, p = e^-3), and the trials both sides ran alike.
+    assert same.friedman_live == pytest.approx(math.exp(-3)) and same.friedman_replay == pytest.approx(math.exp(-3))
+    trials = sum(len(r.trials) for r in runs)
+    assert same.live_trials == trials and sum(same.shared_trials.values()) == trials and same.shared_max_diff == 0.0
+    assert "validation accuracy differs by at most 0" in same.text("live", "copy")
+    moved = [dataclasses.replace(r, trials=tuple(dataclasses.replace(t, config={**t.config, "lr": -1.0}) for t in r.trials))
+             for r in renamed]
+    apart = agreement(runs, moved)
+    assert apart.shared_trials == {} and apart.shared_max_diff is None
+    assert "the two searched different spaces" in apart.text("live", "copy")
+    nudged = [dataclasses.replace(r, trials=tuple(
+        dataclasses.replace(t, epochs=tuple(dataclasses.replace(e, val_acc=e.val_acc + 0.25) for e in t.epochs))
+        for t in r.trials)) for r in renamed]
+    assert agreement(runs, nudged).shared_max_diff == pytest.approx(0.25)
 
 
 def _no_row(self, config):

@@ -2,12 +2,20 @@
 
 Both rankings use the seeds the two benchmarks share: the mean best accuracy per strategy, and
 the average rank per strategy over those seeds (rank 1 = best, as in the report).
+
+Tau alone cannot say why two rankings differ, so the agreement also reports:
+
+* each side's Friedman test over the shared seeds: where the live runs do not separate the
+  strategies, tau ranks differences the live data do not support;
+* the trials both sides ran on the same configuration (same strategy and seed): their learning
+  curves tell the replay's own fidelity apart from the table's coverage of the live space.
 """
 
 from __future__ import annotations
 
+import json
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from harness.analysis import stats
 from harness.analysis.summary import benchmark_ranks, run_accuracy
@@ -24,6 +32,13 @@ class Agreement:
     replay_rank: dict[str, float]
     tau_mean: tuple[float, float] | None  # (tau, p) on mean best accuracy
     tau_rank: tuple[float, float] | None  # (tau, p) on average rank
+    friedman_live: float | None = None  # Friedman p over the shared seeds
+    friedman_replay: float | None = None
+    live_trials: int = 0  # trials of the compared live runs
+    shared_trials: dict[str, int] = field(default_factory=dict)  # per strategy, live trials on a configuration the
+    # replay of the same (strategy, seed) also ran
+    shared_epochs: int = 0  # epochs both sides recorded for those trials
+    shared_max_diff: float | None = None  # the largest |live - replay| validation accuracy over those epochs
 
     def text(self, live: str, replay: str) -> str:
         head = f"{'strategy':16} {live + ' acc':>16} {replay + ' acc':>20} {live + ' rank':>16} {replay + ' rank':>20}"
@@ -34,7 +49,30 @@ class Agreement:
         for what, tau in (("mean best accuracy", self.tau_mean), ("average rank", self.tau_rank)):
             lines.append(f"Kendall's tau on {what}: " + (f"{tau[0]:.3f} (p = {tau[1]:.3g})" if tau else "undefined"))
         lines.append(f"{len(self.strategies)} strategies, {len(self.seeds)} shared seeds: {list(self.seeds)}")
+        lines += self.explanation(live, replay)
         return "\n".join(lines) + "\n"
+
+    def explanation(self, live: str, replay: str, alpha: float = stats.ALPHA) -> list[str]:
+        """Why the rankings agree or not, in words: the live test, then the replay's fidelity and coverage."""
+        n = len(self.seeds)
+        out = []
+        for name, p in ((live, self.friedman_live), (replay, self.friedman_replay)):
+            if p is None:
+                out.append(f"{name}: no Friedman test (it needs 3 strategies and 2 seeds).")
+            else:
+                found = "separate the strategies" if p < alpha else "do not separate the strategies"
+                out.append(f"{name}: the runs {found} (Friedman p = {p:.3g}, {n} seeds).")
+        if self.friedman_live is not None and self.friedman_live >= alpha:
+            out.append("Tau therefore ranks live differences that the live runs do not show to be real.")
+        if not self.shared_trials:
+            out.append(f"No {live} trial ran a configuration that the {replay} run of the same strategy and seed ran: "
+                       "the two searched different spaces, so tau compares different searches, not the replay's fidelity.")
+        else:
+            where = ", ".join(f"{s} {n}" for s, n in sorted(self.shared_trials.items(), key=lambda kv: -kv[1]))
+            out.append(f"{sum(self.shared_trials.values())} of {self.live_trials} {live} trials ({where}) ran a "
+                       f"configuration that the {replay} run of the same strategy and seed also ran; over their "
+                       f"{self.shared_epochs} epochs, validation accuracy differs by at most {self.shared_max_diff:.3g}.")
+        return out
 
 
 def agreement(live: list[RunRecord], replay: list[RunRecord]) -> Agreement:
@@ -53,9 +91,39 @@ def agreement(live: list[RunRecord], replay: list[RunRecord]) -> Agreement:
         mean = {s: statistics.fmean(run_accuracy(r) for r in by_strategy[s].values()) for s in strategies}
         return mean, benchmark_ranks(by_strategy)
 
+    def friedman(runs):
+        return stats.friedman_p([[run_accuracy(runs[(s, k)]) for s in strategies] for k in seeds])
+
     (lm, lr), (rm, rr) = summary(a), summary(b)
+    live_trials, shared, epochs, diff = _shared_trials([(a[key], b[key]) for key in a if key in b
+                                                        if key[0] in strategies and key[1] in seeds])
     return Agreement(
         tuple(strategies), tuple(seeds), lm, rm, lr, rr,
         stats.kendall_tau([lm[s] for s in strategies], [rm[s] for s in strategies]),
         stats.kendall_tau([lr[s] for s in strategies], [rr[s] for s in strategies]),
+        friedman(a), friedman(b), live_trials, shared, epochs, diff,
     )
+
+
+def _shared_trials(pairs: list[tuple[RunRecord, RunRecord]]) -> tuple[int, dict[str, int], int, float | None]:
+    """Live trials, those on a configuration the paired replay also ran, their common epochs, and the
+    largest validation-accuracy difference over those epochs (the replay's own fidelity)."""
+
+    def key(trial):
+        return json.dumps(trial.config, sort_keys=True, default=str)
+
+    total = epochs = 0
+    shared: dict[str, int] = {}
+    worst = None
+    for live, replay in pairs:
+        replayed = {key(t): t for t in replay.trials}
+        total += len(live.trials)
+        for trial in live.trials:
+            twin = replayed.get(key(trial))
+            if twin is None:
+                continue
+            shared[live.strategy] = shared.get(live.strategy, 0) + 1
+            for x, y in zip(trial.epochs, twin.epochs):
+                epochs += 1
+                worst = max(worst or 0.0, abs(x.val_acc - y.val_acc))
+    return total, shared, epochs, worst
