@@ -93,3 +93,17 @@ def test_time_to_target_claims_keep_their_family_wise_error_under_the_null():
                 pvalues[j] = stats.signed_rank_test(d, [0.0] * len(d))[0]
         claims += any(p < 0.05 for p in (stats.holm(pvalues) if pvalues else {}).values())
     assert claims / 600 <= 0.05
+
+
+def test_a_replays_verdict_names_the_table_whose_configurations_it_searched():
+    import dataclasses
+
+    from harness.records import SIMULATED
+
+    table = {"benchmark": "digits_sweep", "configs": 27, "fingerprint": "f"}
+    runs = [dataclasses.replace(r, benchmark="digits_replay", clock=SIMULATED, provenance={**r.provenance, "table": table})
+            for r in ten_seeds()]
+    text = benchmark_verdict(analyse(runs, target=0.9), "digits_replay")
+    assert text.startswith("digits_replay (10 seeds, simulated clock, over the 27 configurations recorded in the "
+                           "digits_sweep table; against random")
+    assert "recorded in the" not in benchmark_verdict(analyse(ten_seeds(), target=0.9), "digits")  # live: no table

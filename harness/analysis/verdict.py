@@ -61,8 +61,8 @@ def benchmark_verdict(analysis: Analysis, bench: str) -> str:
     reference, alpha = analysis.reference, analysis.alpha
     seeds = len({r.seed for r in analysis.runs if r.benchmark == bench})
     clock = "simulated" if any(r.clock == SIMULATED for r in by_strategy.get(reference, {}).values()) else "real"
-    head = (f"{bench} ({seeds} seeds, {clock} clock; against {reference}, target accuracy "
-            f"{analysis.targets[bench]:.4f}):")
+    head = (f"{bench} ({seeds} seeds, {clock} clock{_replayed_from(analysis.runs, bench)}; against {reference}, "
+            f"target accuracy {analysis.targets[bench]:.4f}):")
     if reference not in by_strategy or len(by_strategy) < 2:
         return f"{head} no comparison: the reference {reference!r} and at least one other strategy are needed."
     target = analysis.targets[bench]
@@ -75,6 +75,17 @@ def benchmark_verdict(analysis: Analysis, bench: str) -> str:
         _accuracy_sentence(rows, reference, alpha),
     ]
     return f"{head} " + " ".join(s for s in sentences if s)
+
+
+def _replayed_from(runs: list[RunRecord], bench: str) -> str:
+    """For a replay, the table it searched: its verdict holds for the table's recorded configurations,
+    which can be coarser than the live space (``python -m harness agreement`` compares the two)."""
+    tables = {(t.get("benchmark"), t.get("configs")) for r in runs if r.benchmark == bench and r.clock == SIMULATED
+              for t in [r.provenance.get("table") or {}] if t}
+    if len(tables) != 1:
+        return ""
+    (source, configs), = tables
+    return f", over the {configs} configurations recorded in the {source} table"
 
 
 def _by_strategy(runs: list[RunRecord], bench: str) -> dict[str, dict[int, RunRecord]]:
