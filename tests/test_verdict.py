@@ -107,3 +107,6 @@ def test_a_replays_verdict_names_the_table_whose_configurations_it_searched():
     assert text.startswith("digits_replay (10 seeds, simulated clock, over the 27 configurations recorded in the "
                            "digits_sweep table; against random")
     assert "recorded in the" not in benchmark_verdict(analyse(ten_seeds(), target=0.9), "digits")  # live: no table
+    # Runs from two recordings of the table (another fingerprint) are not passed off as one table.
+    mixed = [dataclasses.replace(r, provenance={"table": {**table, "fingerprint": "g"}}) if r.seed < 5 else r for r in runs]
+    assert "over 2 different recorded tables;" in benchmark_verdict(analyse(mixed, target=0.9), "digits_replay")

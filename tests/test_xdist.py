@@ -2,7 +2,12 @@
 stores the baseline over all of them. Replays give the same records as a serial session, bit for bit."""
 
 import json
+import os
 
+import pytest
+
+from harness.live import ray_session
+from harness.live.ray_session import XDIST_COUNT_ENV, XDIST_WORKER_ENV
 from tests.test_replay import REPLAY_BENCHMARK
 
 STUDY = REPLAY_BENCHMARK + """
@@ -43,8 +48,6 @@ def test_two_workers_replay_bit_for_bit_what_one_process_replays(session, pytest
 
 
 def test_local_rays_split_the_cpus_between_xdist_workers(monkeypatch):
-    from harness.live import ray_session
-
     monkeypatch.setattr(ray_session.os, "cpu_count", lambda: 8)
     shares = {}
     for workers in ("1", "2", "3", "16"):
@@ -53,3 +56,11 @@ def test_local_rays_split_the_cpus_between_xdist_workers(monkeypatch):
     monkeypatch.delenv(ray_session.XDIST_COUNT_ENV)
     # One process alone lets Ray count the CPUs itself; several take an equal share, never less than one.
     assert shares == {"1": None, "2": 4, "3": 2, "16": 1} and ray_session.local_cpus() is None
+
+
+def test_under_xdist_a_test_keeps_the_worker_count_but_not_the_worker_name(request):
+    workerinput = getattr(request.config, "workerinput", None)
+    if workerinput is None:
+        pytest.skip("checks what a test sees under pytest -n N, the README's test command")
+    # tests/conftest.py: sessions a test starts are no worker (no name), but still share the machine (the count).
+    assert XDIST_WORKER_ENV not in os.environ and os.environ.get(XDIST_COUNT_ENV) == str(workerinput["workercount"])

@@ -80,12 +80,18 @@ def benchmark_verdict(analysis: Analysis, bench: str) -> str:
 def _replayed_from(runs: list[RunRecord], bench: str) -> str:
     """For a replay, the table it searched: its verdict holds for the table's recorded configurations,
     which can be coarser than the live space (``python -m harness agreement`` compares the two)."""
-    tables = {(t.get("benchmark"), t.get("configs")) for r in runs if r.benchmark == bench and r.clock == SIMULATED
-              for t in [r.provenance.get("table") or {}] if t}
-    if len(tables) != 1:
+    tables = {}
+    for r in runs:
+        table = r.provenance.get("table") if r.benchmark == bench and r.clock == SIMULATED else None
+        if table:
+            tables[table.get("fingerprint")] = table
+    if not tables:
         return ""
-    (source, configs), = tables
-    return f", over the {configs} configurations recorded in the {source} table"
+    if len(tables) > 1:
+        return f", over {len(tables)} different recorded tables"
+    (table,) = tables.values()
+    configs = f"the {table['configs']} configurations" if table.get("configs") else "the configurations"
+    return f", over {configs} recorded in the {table.get('benchmark', 'replayed')} table"
 
 
 def _by_strategy(runs: list[RunRecord], bench: str) -> dict[str, dict[int, RunRecord]]:

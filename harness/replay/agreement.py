@@ -5,10 +5,11 @@ the average rank per strategy over those seeds (rank 1 = best, as in the report)
 
 Tau alone cannot say why two rankings differ, so the agreement also reports:
 
-* each side's Friedman test over the shared seeds: where the live runs do not separate the
-  strategies, tau ranks differences the live data do not support;
-* the trials both sides ran on the same configuration (same strategy and seed): their learning
-  curves tell the replay's own fidelity apart from the table's coverage of the live space.
+* each side's Friedman test over the shared seeds: where the live runs cannot reject that all
+  strategies perform alike, tau ranks differences the live data do not support;
+* the trials both sides ran on the same configuration (same strategy and seed; a replay records the
+  recorded configuration it replayed): their validation accuracy, epoch by epoch, tells the replay's
+  own fidelity apart from the table's coverage of the live space.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class Agreement:
     live_trials: int = 0  # trials of the compared live runs
     shared_trials: dict[str, int] = field(default_factory=dict)  # per strategy, live trials on a configuration the
     # replay of the same (strategy, seed) also ran
-    shared_epochs: int = 0  # epochs both sides recorded for those trials
+    shared_epochs: int = 0  # epochs (by number) both sides recorded for those trials
     shared_max_diff: float | None = None  # the largest |live - replay| validation accuracy over those epochs
 
     def text(self, live: str, replay: str) -> str:
@@ -54,21 +55,22 @@ class Agreement:
 
     def explanation(self, live: str, replay: str, alpha: float = stats.ALPHA) -> list[str]:
         """Why the rankings agree or not, in words: the live test, then the replay's fidelity and coverage."""
-        n = len(self.seeds)
+        k, n_seeds = len(self.strategies), len(self.seeds)
         out = []
         for name, p in ((live, self.friedman_live), (replay, self.friedman_replay)):
             if p is None:
                 out.append(f"{name}: no Friedman test (it needs 3 strategies and 2 seeds).")
             else:
-                found = "separate the strategies" if p < alpha else "do not separate the strategies"
-                out.append(f"{name}: the runs {found} (Friedman p = {p:.3g}, {n} seeds).")
+                found = "rejects" if p < alpha else "cannot reject"
+                out.append(f"{name}: the Friedman test {found} that all {k} strategies perform alike "
+                           f"(p = {p:.3g}, {n_seeds} seeds).")
         if self.friedman_live is not None and self.friedman_live >= alpha:
             out.append("Tau therefore ranks live differences that the live runs do not show to be real.")
         if not self.shared_trials:
             out.append(f"No {live} trial ran a configuration that the {replay} run of the same strategy and seed ran: "
-                       "the two searched different spaces, so tau compares different searches, not the replay's fidelity.")
+                       "there is no configuration in common on which to check the replay's fidelity.")
         else:
-            where = ", ".join(f"{s} {n}" for s, n in sorted(self.shared_trials.items(), key=lambda kv: -kv[1]))
+            where = ", ".join(f"{s} {count}" for s, count in sorted(self.shared_trials.items(), key=lambda kv: -kv[1]))
             out.append(f"{sum(self.shared_trials.values())} of {self.live_trials} {live} trials ({where}) ran a "
                        f"configuration that the {replay} run of the same strategy and seed also ran; over their "
                        f"{self.shared_epochs} epochs, validation accuracy differs by at most {self.shared_max_diff:.3g}.")
@@ -95,8 +97,7 @@ def agreement(live: list[RunRecord], replay: list[RunRecord]) -> Agreement:
         return stats.friedman_p([[run_accuracy(runs[(s, k)]) for s in strategies] for k in seeds])
 
     (lm, lr), (rm, rr) = summary(a), summary(b)
-    live_trials, shared, epochs, diff = _shared_trials([(a[key], b[key]) for key in a if key in b
-                                                        if key[0] in strategies and key[1] in seeds])
+    live_trials, shared, epochs, diff = _shared_trials([(a[(s, k)], b[(s, k)]) for s in strategies for k in seeds])
     return Agreement(
         tuple(strategies), tuple(seeds), lm, rm, lr, rr,
         stats.kendall_tau([lm[s] for s in strategies], [rm[s] for s in strategies]),
@@ -120,10 +121,11 @@ def _shared_trials(pairs: list[tuple[RunRecord, RunRecord]]) -> tuple[int, dict[
         total += len(live.trials)
         for trial in live.trials:
             twin = replayed.get(key(trial))
-            if twin is None:
+            replayed_acc = {e.epoch: e.val_acc for e in twin.epochs} if twin else {}
+            common = [(e.val_acc, replayed_acc[e.epoch]) for e in trial.epochs if e.epoch in replayed_acc]
+            if not common:  # no such configuration, or a trial that failed before its first epoch
                 continue
             shared[live.strategy] = shared.get(live.strategy, 0) + 1
-            for x, y in zip(trial.epochs, twin.epochs):
-                epochs += 1
-                worst = max(worst or 0.0, abs(x.val_acc - y.val_acc))
+            epochs += len(common)
+            worst = max([worst or 0.0] + [abs(x - y) for x, y in common])
     return total, shared, epochs, worst
