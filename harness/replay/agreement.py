@@ -89,20 +89,19 @@ def agreement(live: list[RunRecord], replay: list[RunRecord]) -> Agreement:
         raise ValueError("the two benchmarks share fewer than 2 strategies or no complete seed")
 
     def summary(runs):
+        """One side's mean best accuracy and average rank per strategy, and its Friedman p, over the shared seeds."""
         by_strategy = {s: {k: runs[(s, k)] for k in seeds} for s in strategies}
         mean = {s: statistics.fmean(run_accuracy(r) for r in by_strategy[s].values()) for s in strategies}
-        return mean, benchmark_ranks(by_strategy)
+        friedman = stats.friedman_p([[run_accuracy(by_strategy[s][k]) for s in strategies] for k in seeds])
+        return mean, benchmark_ranks(by_strategy), friedman
 
-    def friedman(runs):
-        return stats.friedman_p([[run_accuracy(runs[(s, k)]) for s in strategies] for k in seeds])
-
-    (lm, lr), (rm, rr) = summary(a), summary(b)
+    (lm, lr, lf), (rm, rr, rf) = summary(a), summary(b)
     live_trials, shared, epochs, diff = _shared_trials([(a[(s, k)], b[(s, k)]) for s in strategies for k in seeds])
     return Agreement(
         tuple(strategies), tuple(seeds), lm, rm, lr, rr,
         stats.kendall_tau([lm[s] for s in strategies], [rm[s] for s in strategies]),
         stats.kendall_tau([lr[s] for s in strategies], [rr[s] for s in strategies]),
-        friedman(a), friedman(b), live_trials, shared, epochs, diff,
+        lf, rf, live_trials, shared, epochs, diff,
     )
 
 
