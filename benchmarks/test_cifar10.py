@@ -4,8 +4,8 @@ Data: ``$CIFAR10_DIR/cifar-10-batches-py/`` (downloaded by torchvision when abse
 """
 
 from harness import Budget, IntRange, Problem, SearchSpace
-from harness.checks import assert_sound
-from harness.live.models import cnn
+from harness.run.invariants import assert_sound
+from harness.run.live.models import cnn
 
 from datasets.cifar10 import Cifar10
 

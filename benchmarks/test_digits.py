@@ -5,8 +5,8 @@ Run: ``pytest benchmarks -k digits`` (all strategies x 3 seeds), ``-k "digits an
 """
 
 from harness import Budget, Choice, IntRange, LogUniform, Problem, SearchSpace, Uniform
-from harness.checks import assert_sound
-from harness.live.models import cnn
+from harness.run.invariants import assert_sound
+from harness.run.live.models import cnn
 
 from datasets import digits
 

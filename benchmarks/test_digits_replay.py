@@ -16,9 +16,9 @@ whose values are all recorded.
 
 from pathlib import Path
 
-from harness import replay
-from harness.replay import table
-from harness.checks import assert_sound
+from harness.run import replay
+from harness.run.replay import table
+from harness.run.invariants import assert_sound
 
 from benchmarks.test_digits import PROBLEM as LIVE
 

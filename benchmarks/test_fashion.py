@@ -4,8 +4,8 @@ Data: ``$MADS_DATASETS_DIR/fashionmnist/fashionmnist.pt``.
 """
 
 from harness import Budget, Choice, IntRange, LogUniform, Problem, SearchSpace
-from harness.checks import assert_sound
-from harness.live.models import cnn
+from harness.run.invariants import assert_sound
+from harness.run.live.models import cnn
 
 from datasets.fashion import Fashion
 

@@ -7,8 +7,8 @@ absent and the network allows; otherwise these cases skip and say where to put i
 import os
 
 from harness import Budget, Choice, LogUniform, Problem, SearchSpace, Uniform
-from harness.checks import assert_sound
-from harness.live.models import cnn
+from harness.run.invariants import assert_sound
+from harness.run.live.models import cnn
 
 from datasets.flowers import Flowers
 

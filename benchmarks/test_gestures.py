@@ -5,8 +5,8 @@ Data: ``$MADS_DATASETS_DIR/gestures/gestures-dataset/**/<class 1..20>/*.txt``.
 """
 
 from harness import Budget, Choice, LogUniform, Problem, SearchSpace
-from harness.checks import assert_sound
-from harness.live.models import sequence
+from harness.run.invariants import assert_sound
+from harness.run.live.models import sequence
 
 from datasets.gestures import Gestures
 

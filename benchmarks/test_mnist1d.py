@@ -7,8 +7,8 @@ architecture, so a search that finds the good region, and early stopping that dr
 """
 
 from harness import Budget, Choice, IntRange, LogUniform, Problem, SearchSpace, Uniform
-from harness.checks import assert_sound
-from harness.live.models import conv1d
+from harness.run.invariants import assert_sound
+from harness.run.live.models import conv1d
 
 from datasets import mnist1d
 

@@ -15,10 +15,10 @@ import math
 import numpy as np
 
 from harness import Budget, Choice, Hypothesis, LogUniform, Problem, SearchSpace
-from harness.analysis.stats import sign_flip_method, signed_rank_test
-from harness.checks import assert_sound
-from harness.records import FAILED
-from harness.live.models import conv1d
+from harness.evaluate.stats import sign_flip_method, signed_rank_test
+from harness.run.invariants import assert_sound
+from harness.core.records import FAILED
+from harness.run.live.models import conv1d
 
 from datasets import mnist1d
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import strategies
 from harness import Budget, Choice, IntRange, LogUniform, Problem, SearchSpace, Uniform
-from harness.checks import run_problems
-from harness.live.models import conv1d, gru, mlp
-from harness.store import ResultStore, write_atomic
+from harness.run.invariants import run_problems
+from harness.run.live.models import conv1d, gru, mlp
+from harness.core.store import write_atomic
+from harness.session import Options, Session, TuningCase
 
 from datasets import mnist1d
 
@@ -50,13 +51,11 @@ def table(records: dict) -> str:
 
 
 def test_mnist1d_paper_table(request):
-    from harness import runner
-
     results = request.config.getoption("--results-dir")
-    store, records, problems = ResultStore(results), {}, []
+    session = Session(Options(results_dir=results))  # its own session: one case per family, stored as any run
+    records, problems = {}, []
     for family in SPACES:
-        record = runner.run(family_problem(family), strategies.get(STRATEGY), SEED, progress=print)
-        store.save(record)
+        record, _ = session.run(TuningCase(family_problem(family), strategies.get(STRATEGY), SEED), progress=print)
         records[family] = record
         problems += [f"{family}: {p}" for p in run_problems(record, 0.1, True, bar=0.2)]
     text = table(records)

@@ -14,9 +14,9 @@ one level (0, 0 and 128), which every replay uses. Grid search uses the live gri
 
 from pathlib import Path
 
-from harness import replay
-from harness.checks import assert_sound
-from harness.replay import table
+from harness.run import replay
+from harness.run.invariants import assert_sound
+from harness.run.replay import table
 
 from benchmarks.test_mnist1d import PROBLEM as LIVE
 

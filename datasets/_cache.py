@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from harness.store import atomic_file
+from harness.core.store import atomic_file
 
 from datasets._files import DataCorrupt, cache_dir
 

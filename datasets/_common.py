@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.live.data import DataSplits
+from harness.run.live.data import DataSplits
 
 from datasets._splits import split_indices
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from harness.errors import DataCorrupt, DataMissing
+from harness.core.errors import DataCorrupt, DataMissing
 
 __all__ = ["DataCorrupt", "DataMissing", "cache_dir", "cifar_dir", "downloads_allowed", "mads_dir", "mads_download"]
 

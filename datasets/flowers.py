@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.live.data import DataSplits
+from harness.run.live.data import DataSplits
 
 from datasets._cache import cached, fingerprint
 from datasets._common import split

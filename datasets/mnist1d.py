@@ -8,7 +8,7 @@ stay held out for every seed, so test accuracies compare with the paper's table.
 
 from __future__ import annotations
 
-from harness.live.data import DataSplits
+from harness.run.live.data import DataSplits
 
 from datasets._cache import cached
 from datasets._common import split

@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from harness.errors import ConfigError
+from harness.core.errors import ConfigError
 from strategies._base import Strategy, TuneSetup
 
 _REGISTRY: dict[str, Strategy] = {}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from harness.strategy import Strategy, TuneSetup
+from harness.core.strategy import Strategy, TuneSetup
 
 if TYPE_CHECKING:
-    from harness.budget import Budget
-    from harness.problem import Problem
+    from harness.core.budget import Budget
+    from harness.core.problem import Problem
 
 __all__ = ["Strategy", "TuneSetup", "asha", "hyperopt_tpe", "num_samples", "startup_trials", "variant_generator"]
 

@@ -20,7 +20,7 @@ def optuna_strategy(name: str, sampler: str, summary: str) -> Strategy:
         n_startup = startup_trials(budget)
         if sampler == "gp":
             # GPSampler fits its GP with torch, which it imports on first use; importing it here, before the run,
-            # lets the runner's one-thread limit (harness.runner._one_thread) cover torch's thread pool too.
+            # lets the runner's one-thread limit (harness.run.runner._one_thread) cover torch's thread pool too.
             import torch  # noqa: F401
 
             chosen = optuna.samplers.GPSampler(seed=seed, n_startup_trials=n_startup)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness import Budget, Choice, IntRange, LogUniform, Problem, SearchSpace
-from harness.live.models import mlp
+from harness.run.live.models import mlp
 
 from datasets import digits
 
@@ -44,7 +44,7 @@ def _not_an_xdist_worker_below(monkeypatch):
     worker count stays: a Ray that a test starts, in this process or below it, still shares the
     machine with the other workers, so it takes its share of the CPUs (``local_cpus``), not all of them.
     """
-    from harness.live.ray_session import XDIST_WORKER_ENV
+    from harness.run.ray_session import XDIST_WORKER_ENV
 
     monkeypatch.delenv(XDIST_WORKER_ENV, raising=False)
 
@@ -52,7 +52,7 @@ def _not_an_xdist_worker_below(monkeypatch):
 @pytest.fixture(scope="session")
 def ray_local():
     """One local Ray (loopback, no dashboard) for the whole test session; shut down by the plugin."""
-    from harness.live.ray_session import ensure_ray
+    from harness.run.ray_session import ensure_ray
 
     return ensure_ray()
 

@@ -5,10 +5,11 @@ from types import SimpleNamespace
 import pytest
 
 from harness import Budget
-from harness.checks import observed_concurrency, run_problems
-from harness.records import ABANDONED, COMPLETED, CUT_BY_WALLCLOCK, FAILED, REAL, STOPPED_EARLY, EpochRecord
-from harness.live.backend import resolve_gpus
-from harness.recorder import Recorder, RunFacts, run_record
+from harness.run.invariants import observed_concurrency, run_problems
+from harness.core.records import ABANDONED, COMPLETED, CUT_BY_WALLCLOCK, FAILED, REAL, STOPPED_EARLY, EpochRecord
+from harness.run.live.backend import resolve_gpus
+from harness.run.backend import real_arrival_s
+from harness.run.recorder import Recorder, RunFacts, run_record
 
 from tests.conftest import tiny_problem
 
@@ -26,11 +27,11 @@ def fake_trial(trial_id, status):
 
 def recorder_with(epochs_by_trial, statuses):
     """A recorder fed results one trial after another, each epoch 0.1 s later on the driver's clock."""
-    rec = Recorder(None, "t", None)
+    rec = Recorder(None, "t", None, real_arrival_s)
     rec.t0 = 0.0
     clock = iter(0.1 * i for i in range(1, 1000))
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("harness.recorder.time.perf_counter", lambda: next(clock))
+        mp.setattr("harness.run.recorder.time.perf_counter", lambda: next(clock))
         for trial_id, n in epochs_by_trial.items():
             for e in range(1, n + 1):
                 result = {"epoch": e, "val_acc": 0.5 + e / 10, "epoch_s": 0.1}

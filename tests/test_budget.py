@@ -1,7 +1,7 @@
 import pytest
 
 from harness import Budget, ConfigError
-from harness.budget import parse_overrides
+from harness.core.budget import parse_overrides
 
 
 @pytest.mark.parametrize(

@@ -203,7 +203,7 @@ def test_a_two_node_loopback_cluster_runs_trials_on_both_nodes(two_node_cluster,
 
 
 def test_a_client_turns_token_mode_on_when_a_token_is_at_hand(tmp_path):
-    code = ("import os; from harness.live.ray_session import _use_the_clusters_token; _use_the_clusters_token(); "
+    code = ("import os; from harness.run.ray_session import _use_the_clusters_token; _use_the_clusters_token(); "
             "print(os.environ.get('RAY_AUTH_MODE'))")
     env = {k: v for k, v in os.environ.items() if k not in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")}
     env.update(HOME=str(tmp_path), PYTHONPATH=str(ROOT))
@@ -232,8 +232,8 @@ def test_capped(tuning_case, tuning_run):
 def test_two_workers_run_two_cases_at_once_on_one_cluster_each_within_its_cap(cluster_for_two_workers, tmp_path):
     from datetime import datetime
 
-    from harness.checks import observed_concurrency
-    from harness.records import RunRecord
+    from harness.run.invariants import observed_concurrency
+    from harness.core.records import RunRecord
 
     address, env, logs = cluster_for_two_workers
     folder = tmp_path / "session"

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from harness.live.models import cnn, mlp
+from harness.run.live.models import cnn, mlp
 
 from datasets import digits
 from datasets._splits import split_indices
@@ -13,7 +13,7 @@ def test_digits_splits_are_seeded_disjoint_and_complete():
     assert len(a.y_train) + len(a.y_valid) + len(a.y_test) == 1797
     assert a.input_shape == (1, 8, 8) and a.n_classes == 10
     assert a.x_train.dtype == torch.uint8 and int(a.x_train.max()) == 255  # 0..16 scaled to the uint8 range
-    from harness.live.training import as_input
+    from harness.run.live.training import as_input
 
     assert float(as_input(a.x_train).max()) == 1.0
     train, valid, test = split_indices(100, 3, 0.2, 0.1)

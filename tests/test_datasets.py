@@ -127,7 +127,7 @@ def test_a_corrupt_cache_file_is_named(isolated):
 
 
 def test_augmentation_is_batched_seeded_and_shape_preserving():
-    from harness.live.training import augment
+    from harness.run.live.training import augment
 
     x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).reshape(2, 3, 8, 8)
     a = augment(x, torch.Generator().manual_seed(0))

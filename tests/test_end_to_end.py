@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 import strategies
-from harness import Choice, SearchSpace, runner
-from harness.checks import observed_concurrency, run_problems
-from harness.records import COMPLETED, FAILED
-from harness.store import ResultStore
+from harness import Choice, SearchSpace
+from harness.run import runner
+from harness.run.invariants import observed_concurrency, run_problems
+from harness.core.records import COMPLETED, FAILED
+from harness.core.store import ResultStore
 
 from tests.conftest import tiny_problem
 
@@ -51,7 +52,7 @@ def test_same_seed_same_run(name, ray_local):
 
 def poisoned_mlp(config, input_shape, n_classes):
     """An MLP whose loss is NaN when ``poison`` is set: a trial that must be recorded as failed."""
-    from harness.live.models import mlp
+    from harness.run.live.models import mlp
 
     model = mlp(config, input_shape, n_classes)
     if config["poison"]:
@@ -65,7 +66,7 @@ def poisoned_mlp(config, input_shape, n_classes):
 def crashing_mlp(config, input_shape, n_classes):
     if config["poison"]:
         raise RuntimeError("model construction failed on purpose")
-    from harness.live.models import mlp
+    from harness.run.live.models import mlp
 
     return mlp(config, input_shape, n_classes)
 

@@ -10,8 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from harness.analysis.gate import DEFAULT_RULES, GateMismatch, evaluate, load_baseline, parse_rule, save_baseline
-from harness.records import COMPLETED, SIMULATED, EpochRecord, RunRecord, TrialRecord
+from harness.gate import DEFAULT_RULES, GateMismatch, evaluate, load_baseline, parse_rule, save_baseline
+from harness.core.records import COMPLETED, SIMULATED, EpochRecord, RunRecord, TrialRecord
 
 from tests.conftest import ROOT
 
@@ -71,8 +71,8 @@ def test_a_collapse_on_every_seed_fails_with_nine_seeds(tmp_path):
     collapsed = session(seeds=9, change=lambda s, seed, v: {**v, "best": 0.50} if s == "random" else v)
     result = evaluate(collapsed, baseline_of(base, tmp_path), RULES)
     [finding] = result.regressions
-    assert (finding.strategy, finding.rule.metric) == ("random", "best_acc") and finding.p == pytest.approx(1 / 512)
-    assert "REGRESSION digits_replay/random best_acc" in result.report()
+    assert (finding.strategy, finding.rule.metric) == ("random", "best_val_acc") and finding.p == pytest.approx(1 / 512)
+    assert "REGRESSION digits_replay/random best_val_acc" in result.report()
 
 
 def test_a_drop_on_nine_seeds_and_a_tiny_gain_on_one_fails(tmp_path):
@@ -84,7 +84,7 @@ def test_a_drop_on_nine_seeds_and_a_tiny_gain_on_one_fails(tmp_path):
         return v
 
     result = evaluate(session(seeds=10, change=change), baseline_of(base, tmp_path), RULES)
-    assert [(f.strategy, f.rule.metric) for f in result.regressions] == [("random", "best_acc")]
+    assert [(f.strategy, f.rule.metric) for f in result.regressions] == [("random", "best_val_acc")]
 
 
 @pytest.mark.parametrize("metric, strategy, drop", [("best", "random", 0.03), ("saved", "asha", 0.10)])
@@ -98,7 +98,7 @@ def test_a_drop_on_80_percent_of_the_ci_seeds_fails(tmp_path, metric, strategy, 
         return v
 
     result = evaluate(session(change=change), baseline_of(base, tmp_path), RULES)
-    rule = "best_acc" if metric == "best" else "compute_saved"
+    rule = "best_val_acc" if metric == "best" else "compute_saved"
     assert [(f.strategy, f.rule.metric) for f in result.regressions] == [(strategy, rule)]
 
 
@@ -118,7 +118,7 @@ def test_a_drop_fails_even_when_every_other_pair_moves_too(tmp_path):
 
     result = evaluate(session(change=change), baseline_of(base, tmp_path), RULES)
     assert len(result.family) == 24
-    assert [(f.strategy, f.rule.metric) for f in result.regressions] == [("random", "best_acc")]
+    assert [(f.strategy, f.rule.metric) for f in result.regressions] == [("random", "best_val_acc")]
 
 
 def test_two_gated_benchmarks_can_still_fail(tmp_path):
@@ -126,7 +126,7 @@ def test_two_gated_benchmarks_can_still_fail(tmp_path):
     base = session(seeds=10) + session(seeds=10, benchmark="other_replay")
     every = session(seeds=10, change=lambda s, seed, v: {**v, "best": v["best"] - 0.05} if s == "asha" else v)
     result = evaluate(every + session(seeds=10, benchmark="other_replay"), baseline_of(base, tmp_path), RULES)
-    assert [(f.benchmark, f.strategy, f.rule.metric) for f in result.regressions] == [("digits_replay", "asha", "best_acc")]
+    assert [(f.benchmark, f.strategy, f.rule.metric) for f in result.regressions] == [("digits_replay", "asha", "best_val_acc")]
 
 
 def test_one_bad_seed_is_noise_not_a_regression(tmp_path):
@@ -185,7 +185,7 @@ def cli(*args):
 
 
 def test_the_gate_command_exits_by_its_verdict(tmp_path):
-    from harness.store import ResultStore
+    from harness.core.store import ResultStore
 
     store = ResultStore(tmp_path / "results")
     for r in session(seeds=10):
@@ -197,17 +197,17 @@ def test_the_gate_command_exits_by_its_verdict(tmp_path):
     data = json.loads(baseline.read_text())
     for entry in data["runs"]:
         if entry["strategy"] == "random":
-            entry["metrics"]["best_acc"] += 0.05  # as if every seed used to be 0.05 better
+            entry["metrics"]["best_val_acc"] += 0.05  # as if every seed used to be 0.05 better
     baseline.write_text(json.dumps(data))
     bad = cli("gate", "--baseline", str(baseline), "--results-dir", str(tmp_path / "results"))
-    assert bad.returncode == 1 and "REGRESSION digits_replay/random best_acc" in bad.stdout
+    assert bad.returncode == 1 and "REGRESSION digits_replay/random best_val_acc" in bad.stdout
     for entry in data["runs"]:
         entry["table"] = "recorded-again"
     baseline.write_text(json.dumps(data))
     unlike = cli("gate", "--baseline", str(baseline), "--results-dir", str(tmp_path / "results"))
     assert unlike.returncode == 2 and unlike.stderr.strip().count("\n") == 0 and "table fingerprint fp differs" in unlike.stderr
-    usage = cli("gate", "--baseline", str(baseline), "--rule", "best_acc:+1")
-    assert usage.returncode == 2 and "write best_acc:-1" in usage.stderr
+    usage = cli("gate", "--baseline", str(baseline), "--rule", "best_val_acc:+1")
+    assert usage.returncode == 2 and "write best_val_acc:-1" in usage.stderr
 
 
 def test_gate_help_works():
@@ -216,23 +216,23 @@ def test_gate_help_works():
 
 
 def test_rules_know_each_metrics_direction():
-    assert parse_rule("best_acc:-0.01").tolerance == 0.01
+    assert parse_rule("best_val_acc:-0.01").tolerance == 0.01
     rule = parse_rule("wallclock_s:+10%")
     assert rule.relative and rule.tolerance == pytest.approx(0.1) and rule.allowance(50.0) == pytest.approx(5.0)
     assert parse_rule("test_acc:-0.02").higher_is_better
-    with pytest.raises(Exception, match="write best_acc:-0.01"):
-        parse_rule("best_acc:+0.01")
+    with pytest.raises(Exception, match="write best_val_acc:-0.01"):
+        parse_rule("best_val_acc:+0.01")
     with pytest.raises(Exception, match="write wallclock_s:\\+5%"):
         parse_rule("wallclock_s:-5%")
     with pytest.raises(Exception, match="METRIC:TOLERANCE"):
         parse_rule("accuracy:-0.01")
     with pytest.raises(Exception, match="give the tolerance a sign"):
-        parse_rule("best_acc:0.01")
+        parse_rule("best_val_acc:0.01")
 
 
 def test_relative_changes_do_not_raise_false_alarms():
     # (c - b) / b is skewed towards "worse" when b and c come from one distribution; the log ratio is not.
-    from harness.analysis.gate import decide
+    from harness.gate import decide
 
     rule = parse_rule("wallclock_s:+10%")
     rng = np.random.default_rng(5)

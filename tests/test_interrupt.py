@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.records import RunRecord
+from harness.core.records import RunRecord
 
 from tests.conftest import ROOT
 
@@ -30,7 +30,7 @@ def test_tiny(tuning_case, tuning_run):
 # (at its 3rd trial's 5th epoch), when INTERRUPT_REPLAY is set.
 REPLAY = """
 import os, signal
-from harness.replay.trainable import TableTrainable
+from harness.run.replay.trainable import TableTrainable
 from tests.test_replay import toy_problem
 PROBLEM = toy_problem()
 STRATEGIES = ["random", "asha", "hyperband"]

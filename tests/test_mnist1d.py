@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from datasets import mnist1d
-from harness.live.models import conv1d, gru
+from harness.run.live.models import conv1d, gru
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ PROBE = textwrap.dedent(
     import os, socket, struct
     import ray                      # imported first, on purpose: the harness must still keep Ray on loopback
     from ray import tune            # noqa: F401
-    from harness.live.ray_session import ensure_ray, shutdown
+    from harness.run.ray_session import ensure_ray, shutdown
 
     def descendants(root):
         parent = {}

@@ -12,13 +12,14 @@ import numpy as np
 import pytest
 
 import strategies
-from harness import Budget, replay, runner
-from harness.replay import table as tables
-from harness.checks import observed_concurrency, run_problems
-from harness.errors import ConfigError
-from harness.analysis.gate import evaluate, parse_rule, save_baseline, load_baseline
-from harness.records import FAILED, SIMULATED
-from harness.replay.clock import SimulatedActorManager
+from harness import Budget
+from harness.run import replay, runner
+from harness.run.replay import table as tables
+from harness.run.invariants import observed_concurrency, run_problems
+from harness.core.errors import ConfigError
+from harness.gate import evaluate, parse_rule, save_baseline, load_baseline
+from harness.core.records import FAILED, SIMULATED
+from harness.run.replay.clock import SimulatedActorManager
 
 from tests.conftest import ROOT, tiny_problem
 
@@ -251,7 +252,7 @@ def test_the_gate_passes_unchanged_replays_and_fails_a_strategy_that_explores_le
     problem, seeds = toy_problem(), range(8)
     base = _runs(problem, ["random", "asha"], seeds)
     path = save_baseline(base, tmp_path / "baseline.json")
-    rules = [parse_rule(r) for r in ("best_acc:-0.01", "compute_saved:-0.05", "wallclock_s:+10%")]
+    rules = [parse_rule(r) for r in ("best_val_acc:-0.01", "compute_saved:-0.05", "wallclock_s:+10%")]
 
     unchanged = evaluate(_runs(problem, ["random", "asha"], seeds), load_baseline(path), rules)
     assert unchanged.passed and unchanged.family == [], unchanged.report()  # replays repeat bit for bit
@@ -259,8 +260,8 @@ def test_the_gate_passes_unchanged_replays_and_fails_a_strategy_that_explores_le
     fewer = dataclasses.replace(strategies.get("random"), build=_two_trials)
     worse = evaluate([runner.run(problem, fewer, s) for s in seeds] + _runs(problem, ["asha"], seeds),
                      load_baseline(path), rules)
-    assert [(f.strategy, f.rule.metric) for f in worse.regressions] == [("random", "best_acc")], worse.report()
-    assert "REGRESSION toy_replay/random best_acc" in worse.report() and "gate FAILED" in worse.report()
+    assert [(f.strategy, f.rule.metric) for f in worse.regressions] == [("random", "best_val_acc")], worse.report()
+    assert "REGRESSION toy_replay/random best_val_acc" in worse.report() and "gate FAILED" in worse.report()
 
 
 def _two_trials(problem, budget, seed):
@@ -279,8 +280,8 @@ TABLE_LEVELS = {"lr": (3e-3, 3e-2), "units": (16, 64), "batch_size": (64,)}
 
 
 def test_record_table_sweeps_the_live_benchmark_stores_its_runs_and_resumes(ray_local, tmp_path, monkeypatch):
-    from harness.replay.recording import record_table
-    from harness.store import ResultStore
+    from harness.fronts.record_table import record_table
+    from harness.core.store import ResultStore
 
     (tmp_path / "tiny_table_bench.py").write_text(TINY_TABLE_BENCHMARK)
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -314,7 +315,7 @@ def test_record_table_sweeps_the_live_benchmark_stores_its_runs_and_resumes(ray_
 
 
 def test_table_levels_must_cover_the_space():
-    from harness.replay.recording import table_axes
+    from harness.fronts.record_table import table_axes
 
     with pytest.raises(ConfigError, match="missing \\['batch_size'\\]"):
         table_axes(tiny_problem(), {"lr": (3e-3,), "units": (16,)})
@@ -381,7 +382,7 @@ def test_the_gate_option_fails_a_regressed_session_and_refuses_an_unlike_one(ses
     same.stdout.fnmatch_lines(["*no gated pair moved*", "*gate passed: 0 regression(s) in 6*"])
     worse = session("--seeds", "8", "--gate", str(baseline), module=EXPLORES_LESS)
     assert worse.ret == 1
-    worse.stdout.fnmatch_lines(["REGRESSION toy_replay/random best_acc*", "*gate FAILED*"])
+    worse.stdout.fnmatch_lines(["REGRESSION toy_replay/random best_val_acc*", "*gate FAILED*"])
     halved = session("--seeds", "8", "--gate", str(baseline), "--budget", "max_epochs=4", module=REPLAY_BENCHMARK)
     assert halved.ret == 2 and "passed" not in halved.stdout.str()  # refused before anything ran
     assert "toy_replay: the budget differs from" in halved.stderr.str() + halved.stdout.str()
@@ -397,7 +398,7 @@ def test_a_seed_beyond_the_tables_repeats_is_refused_at_collection(session):
 
 
 def test_kendall_tau_between_two_rankings(ray_local):
-    from harness.replay.agreement import agreement
+    from harness.evaluate.agreement import agreement
 
     problem = toy_problem()
     score = {"random": 0.9, "asha": 0.8, "hyperband": 0.7}

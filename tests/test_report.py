@@ -5,13 +5,13 @@ import struct
 
 import pytest
 
-from harness.analysis import curves
-from harness.__main__ import main
-from harness.analysis.summary import analyse
-from harness.records import COMPLETED, FAILED, EpochRecord, RunRecord, TrialRecord
+from harness.evaluate import curves
+from harness.fronts.cli import main
+from harness.evaluate.summary import analyse
+from harness.core.records import COMPLETED, FAILED, EpochRecord, RunRecord, TrialRecord
 from harness.report.html import markdown, write_report
 from harness.report.tables import short_table, sorted_rows, summary_csv
-from harness.store import ResultStore
+from harness.core.store import ResultStore
 
 
 def run(strategy, seed, accs, benchmark="digits", saved=0.0, failed=False, test=None, clock="real"):

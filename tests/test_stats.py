@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from harness.analysis import stats
+from harness.evaluate import stats
 
 
 def test_nemenyi_cd_matches_demsar_2006():

@@ -3,8 +3,8 @@ import os
 
 import pytest
 
-from harness.records import COMPLETED, EpochRecord, RunRecord, TrialRecord
-from harness.store import ResultStore, write_atomic
+from harness.core.records import COMPLETED, EpochRecord, RunRecord, TrialRecord
+from harness.core.store import ResultStore, write_atomic
 
 
 def make_record(seed=0, strategy="asha", started_at="2026-11-23T10:00:00.000+00:00", best=0.9, run_id=None):

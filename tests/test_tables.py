@@ -3,8 +3,8 @@
 import csv
 import io
 
-from harness.analysis.summary import analyse
-from harness.records import latest_per_seed
+from harness.evaluate.summary import analyse
+from harness.core.records import latest_per_seed
 from harness.report.html import write_report
 from harness.report.tables import markdown_table, short_table, sorted_rows, summary_csv
 

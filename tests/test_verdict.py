@@ -2,8 +2,8 @@
 
 import math
 
-from harness.analysis.summary import analyse
-from harness.analysis.verdict import benchmark_verdict, sooner_differences, verdict
+from harness.evaluate.summary import analyse
+from harness.evaluate.verdict import benchmark_verdict, sooner_differences, verdict
 
 from tests.test_report import run
 
@@ -77,7 +77,7 @@ def test_time_to_target_claims_keep_their_family_wise_error_under_the_null():
     the share with any "sooner"/"later" claim stays at most alpha (measured 0.026 at 1000 simulations)."""
     import numpy as np
 
-    from harness.analysis import stats
+    from harness.evaluate import stats
 
     rng = np.random.default_rng(1)
 
@@ -98,7 +98,7 @@ def test_time_to_target_claims_keep_their_family_wise_error_under_the_null():
 def test_a_replays_verdict_names_the_table_whose_configurations_it_searched():
     import dataclasses
 
-    from harness.records import SIMULATED
+    from harness.core.records import SIMULATED
 
     table = {"benchmark": "digits_sweep", "configs": 27, "fingerprint": "f"}
     runs = [dataclasses.replace(r, benchmark="digits_replay", clock=SIMULATED, provenance={**r.provenance, "table": table})

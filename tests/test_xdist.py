@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from harness.live import ray_session
-from harness.live.ray_session import XDIST_COUNT_ENV, XDIST_WORKER_ENV
+from harness.run import ray_session
+from harness.run.ray_session import XDIST_COUNT_ENV, XDIST_WORKER_ENV
 from tests.test_replay import REPLAY_BENCHMARK
 
 STUDY = REPLAY_BENCHMARK + """

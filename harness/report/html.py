@@ -11,16 +11,19 @@ import base64
 import html
 from pathlib import Path
 
-from harness.analysis.summary import Analysis, seeds_for_a_verdict
-from harness.hypothesis import answers
-from harness.records import SIMULATED
+from harness.core.records import SIMULATED, TableRef
+from harness.core.store import write_atomic
+from harness.core.study import answers
+from harness.evaluate.summary import Analysis, seeds_for_a_verdict
+from harness.evaluate.verdict import verdict
 from harness.report import plots
 from harness.report.tables import HEADERS, cells, markdown_table, sorted_rows, summary_csv
-from harness.store import write_atomic
 
 
-def markdown(analysis: Analysis, images: list[Path], hypotheses: dict[str, str] | None = None) -> str:
-    out = ["# Tuning-strategy comparison", "", "## Verdict", ""] + [f"- {line}" for line in analysis.verdict_lines] + [""]
+def markdown(analysis: Analysis, images: list[Path], hypotheses: dict[str, str] | None = None,
+             verdict_lines: list[str] | None = None) -> str:
+    lines = verdict(analysis) if verdict_lines is None else verdict_lines
+    out = ["# Tuning-strategy comparison", "", "## Verdict", ""] + [f"- {line}" for line in lines] + [""]
     if hypotheses:
         out += ["## Hypotheses", ""] + [f"- {bench}: {text}" for bench, text in sorted(hypotheses.items())] + [""]
     out += _settings(analysis)
@@ -68,11 +71,11 @@ def clock_notes(runs) -> list[str]:
         if not sim:
             notes.append(f"- {bench}: times are real seconds")
             continue
-        table = sim[0].provenance.get("table", {})
+        table = sim[0].table or TableRef(fingerprint=None)
         real = sum(r.real_s or 0.0 for r in sim)
         notes.append(
-            f"- {bench}: times are SIMULATED seconds, replayed from table {table.get('benchmark')} "
-            f"({table.get('configs')} configurations, fingerprint {table.get('fingerprint')}) on "
+            f"- {bench}: times are SIMULATED seconds, replayed from table {table.benchmark} "
+            f"({table.configs} configurations, fingerprint {table.fingerprint}) on "
             f"max_concurrent_trials virtual workers; {len(sim)} replays took {real:.1f} real seconds"
         )
     return notes
@@ -95,8 +98,10 @@ def _provenance(analysis: Analysis) -> list[str]:
     return sorted(lines)
 
 
-def html_page(analysis: Analysis, images: list[Path], hypotheses: dict[str, str] | None = None) -> str:
+def html_page(analysis: Analysis, images: list[Path], hypotheses: dict[str, str] | None = None,
+              verdict_lines: list[str] | None = None) -> str:
     """One file that opens offline: inline CSS, plots embedded as data URIs, no external assets."""
+    lines = verdict(analysis) if verdict_lines is None else verdict_lines
     rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells(r)) + "</tr>" for r in sorted_rows(analysis))
     head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADERS)
     settings = "".join(f"<li>{html.escape(line[2:])}</li>" for line in _settings(analysis) if line.startswith("- "))
@@ -117,7 +122,7 @@ th {{ background: #f3f3f3; }} tr:nth-child(even) {{ background: #fafafa; }}
 figure {{ display: inline-block; margin: 1em; }} img {{ max-width: 760px; }}
 </style></head><body>
 <h1>Tuning-strategy comparison</h1>
-<h2>Verdict</h2><ul>{"".join(f"<li>{html.escape(line)}</li>" for line in analysis.verdict_lines)}</ul>
+<h2>Verdict</h2><ul>{"".join(f"<li>{html.escape(line)}</li>" for line in lines)}</ul>
 {_hypotheses_html(hypotheses)}
 <h2>Comparison</h2><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>
 {"".join(f"<p><strong>Omnibus:</strong> {html.escape(om.statement)}.</p>" for om in analysis.omnibus)}
@@ -136,7 +141,8 @@ def _hypotheses_html(hypotheses: dict[str, str] | None) -> str:
     return f"<h2>Hypotheses</h2><ul>{items}</ul>"
 
 
-def write_report(analysis: Analysis, folder: str | Path, hypotheses: dict[str, str] | None = None) -> dict[str, Path]:
+def write_report(analysis: Analysis, folder: str | Path, hypotheses: dict[str, str] | None = None,
+                 verdict_lines: list[str] | None = None) -> dict[str, Path]:
     """Write every report file into ``folder`` (each atomically, replacing the previous report), and each
     benchmark's comparison.md/.csv into ``folder/<benchmark>/``.
 
@@ -144,15 +150,16 @@ def write_report(analysis: Analysis, folder: str | Path, hypotheses: dict[str, s
     written into the folder are shown, marked as such (``python -m harness report``).
     """
     folder = Path(folder)
+    verdict_lines = verdict(analysis) if verdict_lines is None else verdict_lines  # the tests enumerate sign patterns: once
     images = plots.all_plots(analysis, folder / "plots")
     rows = sorted_rows(analysis)
     found = hypotheses if hypotheses is not None else {
         bench: f"{text} (as answered by the last session that ran {bench})"
         for bench, text in answers(folder, sorted(analysis.targets)).items()}
     written = {
-        "report.md": write_atomic(folder / "report.md", markdown(analysis, [Path("plots") / p.name for p in images], found),
+        "report.md": write_atomic(folder / "report.md", markdown(analysis, [Path("plots") / p.name for p in images], found, verdict_lines),
                                   overwrite=True),
-        "report.html": write_atomic(folder / "report.html", html_page(analysis, images, found), overwrite=True),
+        "report.html": write_atomic(folder / "report.html", html_page(analysis, images, found, verdict_lines), overwrite=True),
         "summary.csv": write_atomic(folder / "summary.csv", summary_csv(rows), overwrite=True),
         **{f"plots/{p.name}": p for p in images},
     }

@@ -5,9 +5,9 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from harness.analysis import curves
-from harness.analysis.summary import Analysis
-from harness.records import SIMULATED
+from harness.evaluate import curves
+from harness.evaluate.summary import Analysis
+from harness.core.records import SIMULATED
 
 
 def colours(names: list[str]) -> dict[str, tuple]:

@@ -1,6 +1,6 @@
 """The comparison table, written one way for every place it appears.
 
-One row per (benchmark, strategy) of an :class:`~harness.analysis.summary.Analysis`: the terminal
+One row per (benchmark, strategy) of an :class:`~harness.evaluate.summary.Analysis`: the terminal
 summary (mean ± sd), the Markdown table of report.md and of each benchmark's comparison.md (95 %
 intervals, tests against the reference), and summary.csv / comparison.csv (every figure, unformatted).
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 import io
 
-from harness.analysis.stats import Summary
-from harness.analysis.summary import Analysis, StrategyStats, VersusReference
-from harness.records import SIMULATED
+from harness.evaluate.stats import Summary
+from harness.evaluate.summary import Analysis, StrategyStats, VersusReference
+from harness.core.records import SIMULATED
 
 
 def mean_sd(mean: float | None, sd: float | None, fmt: str) -> str:

@@ -1,0 +1,123 @@
+"""A tuning problem: data set, model family, search space, metric, and the budget its benchmark gives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar
+
+from harness.core.budget import Budget
+from harness.core.errors import ConfigError
+from harness.core.records import REAL, SIMULATED
+from harness.core.space import SearchSpace
+
+# The metric every problem reports each epoch and every strategy maximises.
+METRIC = "val_acc"
+MODE = "max"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BaseProblem:
+    """What every problem has: a name, the data set it is about, a space, a budget and a schedule.
+
+    ``grace_epochs`` and ``reduction_factor`` configure the multi-fidelity schedulers. ``dataset`` names the
+    data set (a module of ``datasets/``) that ``--datasets`` selects by.
+    """
+
+    name: str
+    space: SearchSpace
+    budget: Budget
+    n_classes: int
+    dataset: str = ""  # required: the data set it trains on (or whose table it replays), e.g. "digits"
+    grace_epochs: int = 1
+    reduction_factor: int = 3
+
+    is_replay: ClassVar[bool] = False
+    clock: ClassVar[str] = REAL
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.name.replace("_", "").isalnum():
+            raise ConfigError(f"problem: name must be alphanumeric, got {self.name!r}")
+        if not self.dataset:
+            raise ConfigError(f"problem {self.name}: name its data set (dataset=..., e.g. a module of datasets/)")
+        if self.n_classes < 2:
+            raise ConfigError(f"problem {self.name}: needs at least 2 classes, got {self.n_classes}")
+        if not 1 <= self.grace_epochs <= self.budget.max_epochs:
+            raise ConfigError(
+                f"problem {self.name}: grace_epochs {self.grace_epochs} must lie in 1..max_epochs "
+                f"({self.budget.max_epochs})"
+            )
+        if self.reduction_factor < 2:
+            raise ConfigError(f"problem {self.name}: reduction_factor must be >= 2, got {self.reduction_factor}")
+
+    @property
+    def table_fingerprint(self) -> str | None:
+        """The learning-curve table a replay looks epochs up in; None for a live problem."""
+        return None
+
+    def _identity(self) -> dict:
+        return {"load_data": None, "build_model": None}
+
+    @property
+    def fingerprint(self) -> str:
+        """What makes two runs of this problem comparable: name, data, model, space, budget, schedule, table.
+
+        ``--resume`` reuses a stored run only when its record carries the same fingerprint.
+        """
+        import hashlib
+        import json
+
+        identity = {
+            "name": self.name, "dataset": self.dataset, "n_classes": self.n_classes,
+            **self._identity(),
+            "space": {n: [type(p).__name__, repr(p)] for n, p in self.space.params.items()},
+            "grid": {n: list(v) for n, v in self.space.grid.items()},
+            "budget": self.budget.to_dict(), "grace_epochs": self.grace_epochs, "reduction_factor": self.reduction_factor,
+            "table": self.table_fingerprint,
+        }
+        return hashlib.sha256(json.dumps(identity, sort_keys=True, default=repr).encode()).hexdigest()[:16]
+
+    @property
+    def chance_accuracy(self) -> float:
+        return 1.0 / self.n_classes
+
+
+@dataclass(frozen=True, kw_only=True)
+class Problem(BaseProblem):
+    """A live problem: data and a model family, trained for real.
+
+    ``load_data(seed)`` returns a :class:`harness.run.live.data.DataSplits` whose split depends on the seed
+    alone; ``build_model(config, input_shape, n_classes)`` returns a ``torch.nn.Module``. Both must
+    be importable module-level functions: Ray pickles them by reference into its workers.
+    """
+
+    load_data: Callable[[int], Any]
+    build_model: Callable[[dict, tuple, int], Any]
+
+    def _identity(self) -> dict:
+        def named(fn) -> str:
+            """A function by its import path; a loader object (a dataclass) by its fields."""
+            return f"{fn.__module__}.{fn.__qualname__}" if hasattr(fn, "__qualname__") else repr(fn)
+
+        return {"load_data": named(self.load_data), "build_model": named(self.build_model)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplayProblem(BaseProblem):
+    """A replay: a learning-curve table (``harness.run.replay.table``) whose epochs are looked up on a simulated clock."""
+
+    table: Any  # a harness.run.replay.table.LearningCurveTable
+
+    is_replay: ClassVar[bool] = True
+    clock: ClassVar[str] = SIMULATED
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.budget.max_epochs > self.table.max_epochs:
+            raise ConfigError(
+                f"problem {self.name}: budget max_epochs={self.budget.max_epochs} exceeds the "
+                f"{self.table.max_epochs} epochs its table records"
+            )
+
+    @property
+    def table_fingerprint(self) -> str:
+        return self.table.fingerprint

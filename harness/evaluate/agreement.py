@@ -1,0 +1,130 @@
+"""Does a replay rank strategies as live runs do? Kendall's tau between two benchmarks' rankings.
+
+Both rankings use the seeds the two benchmarks share: the mean best accuracy per strategy, and
+the average rank per strategy over those seeds (rank 1 = best, as in the report).
+
+Tau alone cannot say why two rankings differ, so the agreement also reports:
+
+* each side's Friedman test over the shared seeds: where the live runs cannot reject that all
+  strategies perform alike, tau ranks differences the live data do not support;
+* the trials both sides ran on the same configuration (same strategy and seed; a replay records the
+  recorded configuration it replayed): their validation accuracy, epoch by epoch, tells the replay's
+  own fidelity apart from the table's coverage of the live space.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass, field
+
+from harness.evaluate import stats
+from harness.evaluate.summary import benchmark_ranks, run_accuracy
+from harness.core.records import RunRecord, latest_per_seed
+
+
+@dataclass(frozen=True)
+class Agreement:
+    strategies: tuple[str, ...]
+    seeds: tuple[int, ...]
+    live_mean: dict[str, float]
+    replay_mean: dict[str, float]
+    live_rank: dict[str, float]
+    replay_rank: dict[str, float]
+    tau_mean: tuple[float, float] | None  # (tau, p) on mean best accuracy
+    tau_rank: tuple[float, float] | None  # (tau, p) on average rank
+    friedman_live: float | None = None  # Friedman p over the shared seeds
+    friedman_replay: float | None = None
+    live_trials: int = 0  # trials of the compared live runs
+    shared_trials: dict[str, int] = field(default_factory=dict)  # per strategy, live trials on a configuration the
+    # replay of the same (strategy, seed) also ran
+    shared_epochs: int = 0  # epochs (by number) both sides recorded for those trials
+    shared_max_diff: float | None = None  # the largest |live - replay| validation accuracy over those epochs
+
+    def text(self, live: str, replay: str) -> str:
+        head = f"{'strategy':16} {live + ' acc':>16} {replay + ' acc':>20} {live + ' rank':>16} {replay + ' rank':>20}"
+        lines = [head]
+        for s in sorted(self.strategies, key=lambda s: self.live_rank[s]):
+            lines.append(f"{s:16} {self.live_mean[s]:16.4f} {self.replay_mean[s]:20.4f} "
+                         f"{self.live_rank[s]:16.2f} {self.replay_rank[s]:20.2f}")
+        for what, tau in (("mean best accuracy", self.tau_mean), ("average rank", self.tau_rank)):
+            lines.append(f"Kendall's tau on {what}: " + (f"{tau[0]:.3f} (p = {tau[1]:.3g})" if tau else "undefined"))
+        lines.append(f"{len(self.strategies)} strategies, {len(self.seeds)} shared seeds: {list(self.seeds)}")
+        lines += self.explanation(live, replay)
+        return "\n".join(lines) + "\n"
+
+    def explanation(self, live: str, replay: str, alpha: float = stats.ALPHA) -> list[str]:
+        """Why the rankings agree or not, in words: the live test, then the replay's fidelity and coverage."""
+        k, n_seeds = len(self.strategies), len(self.seeds)
+        out = []
+        for name, p in ((live, self.friedman_live), (replay, self.friedman_replay)):
+            if p is None:
+                out.append(f"{name}: no Friedman test (it needs 3 strategies and 2 seeds).")
+            else:
+                found = "rejects" if p < alpha else "cannot reject"
+                out.append(f"{name}: the Friedman test {found} that all {k} strategies perform alike "
+                           f"(p = {p:.3g}, {n_seeds} seeds).")
+        if self.friedman_live is not None and self.friedman_live >= alpha:
+            out.append("Tau therefore ranks live differences that the live runs do not show to be real.")
+        if not self.shared_trials:
+            out.append(f"No {live} trial ran a configuration that the {replay} run of the same strategy and seed ran: "
+                       "there is no configuration in common on which to check the replay's fidelity.")
+        else:
+            where = ", ".join(f"{s} {count}" for s, count in sorted(self.shared_trials.items(), key=lambda kv: -kv[1]))
+            out.append(f"{sum(self.shared_trials.values())} of {self.live_trials} {live} trials ({where}) ran a "
+                       f"configuration that the {replay} run of the same strategy and seed also ran; over their "
+                       f"{self.shared_epochs} epochs, validation accuracy differs by at most {self.shared_max_diff:.3g}.")
+        return out
+
+
+def agreement(live: list[RunRecord], replay: list[RunRecord]) -> Agreement:
+    def by_key(records):
+        return {(r.strategy, r.seed): r for r in latest_per_seed(records)}
+
+    a, b = by_key(live), by_key(replay)
+    strategies = sorted({s for s, _ in a} & {s for s, _ in b})
+    seeds = sorted(seed for seed in {k for _, k in a} & {k for _, k in b}
+                   if all((s, seed) in a and (s, seed) in b for s in strategies))
+    if len(strategies) < 2 or not seeds:
+        raise ValueError("the two benchmarks share fewer than 2 strategies or no complete seed")
+
+    def summary(runs):
+        """One side's mean best accuracy and average rank per strategy, and its Friedman p, over the shared seeds."""
+        by_strategy = {s: {k: runs[(s, k)] for k in seeds} for s in strategies}
+        mean = {s: statistics.fmean(run_accuracy(r) for r in by_strategy[s].values()) for s in strategies}
+        friedman = stats.friedman_p([[run_accuracy(by_strategy[s][k]) for s in strategies] for k in seeds])
+        return mean, benchmark_ranks(by_strategy), friedman
+
+    (lm, lr, lf), (rm, rr, rf) = summary(a), summary(b)
+    live_trials, shared, epochs, diff = _shared_trials([(a[(s, k)], b[(s, k)]) for s in strategies for k in seeds])
+    return Agreement(
+        tuple(strategies), tuple(seeds), lm, rm, lr, rr,
+        stats.kendall_tau([lm[s] for s in strategies], [rm[s] for s in strategies]),
+        stats.kendall_tau([lr[s] for s in strategies], [rr[s] for s in strategies]),
+        lf, rf, live_trials, shared, epochs, diff,
+    )
+
+
+def _shared_trials(pairs: list[tuple[RunRecord, RunRecord]]) -> tuple[int, dict[str, int], int, float | None]:
+    """Live trials, those on a configuration the paired replay also ran, their common epochs, and the
+    largest validation-accuracy difference over those epochs (the replay's own fidelity)."""
+
+    def key(trial):
+        return json.dumps(trial.config, sort_keys=True, default=str)
+
+    total = epochs = 0
+    shared: dict[str, int] = {}
+    worst = None
+    for live, replay in pairs:
+        replayed = {key(t): t for t in replay.trials}
+        total += len(live.trials)
+        for trial in live.trials:
+            twin = replayed.get(key(trial))
+            replayed_acc = {e.epoch: e.val_acc for e in twin.epochs} if twin else {}
+            common = [(e.val_acc, replayed_acc[e.epoch]) for e in trial.epochs if e.epoch in replayed_acc]
+            if not common:  # no such configuration, or a trial that failed before its first epoch
+                continue
+            shared[live.strategy] = shared.get(live.strategy, 0) + 1
+            epochs += len(common)
+            worst = max([worst or 0.0] + [abs(x - y) for x, y in common])
+    return total, shared, epochs, worst

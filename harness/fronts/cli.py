@@ -1,0 +1,149 @@
+"""The command-line front door (``python -m harness``); every command drives a :class:`harness.session.Session`.
+
+* ``python -m harness report RESULTS``: rebuild the comparison report from stored runs.
+* ``python -m harness record-table BENCHMARK --out FILE``: record a learning-curve table.
+* ``python -m harness gate --baseline FILE``: stored runs against a baseline; exit 1 on a regression.
+* ``python -m harness baseline --out FILE``: store the newest runs as a baseline.
+* ``python -m harness agreement LIVE REPLAY``: Kendall's tau between two benchmarks' strategy rankings.
+
+Exit codes: 0 fine, 1 the gate found a regression, 2 bad input (named on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from harness.evaluate.stats import ALPHA
+from harness.evaluate.summary import DEFAULT_REFERENCE, DEFAULT_TARGET_FRACTION
+from harness.gate import DEFAULT_RULES
+from harness.core.errors import ConfigError
+from harness.fronts.record_table import SWEEP_SUFFIX
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    rep = sub.add_parser("report", help="build report.md, report.html, summary.csv and plots from stored runs")
+    rep.add_argument("results_dir", help="the results folder (e.g. results)")
+    rep.add_argument("--benchmark", help="only this benchmark's runs")
+    rep.add_argument("--reference", default=DEFAULT_REFERENCE, help="strategy the others are tested against")
+    rep.add_argument("--target-fraction", type=float, default=DEFAULT_TARGET_FRACTION,
+                     help="time-to-target threshold as a fraction of the best accuracy reached")
+    rep.add_argument("--target", type=float, default=None, help="an absolute target accuracy instead")
+    rep.add_argument("--alpha", type=float, default=ALPHA)
+
+    rec = sub.add_parser("record-table", help="sweep a live benchmark's TABLE_LEVELS and write a learning-curve table")
+    rec.add_argument("benchmark", help="benchmark module, e.g. benchmarks/test_digits.py")
+    rec.add_argument("--out", required=True, help="table file to write, e.g. datasets/tables/digits.npz")
+    rec.add_argument("--seeds", type=int, nargs="+", default=[0],
+                     help="one independent sweep (table repeat) per seed (default 0); e.g. --seeds $(seq 0 19)")
+    rec.add_argument("--concurrency", type=int, default=1, help="trials trained at once (default 1)")
+    rec.add_argument("--results-dir", default="results", help="where the sweeps' run records go")
+    rec.add_argument("--force", action="store_true", help="replace an existing table file")
+    rec.add_argument("--fresh", action="store_true",
+                     help="train every seed again instead of reusing finished sweeps stored under --results-dir "
+                          "(by default a killed recording, rerun, continues where it stopped)")
+
+    gate = sub.add_parser("gate", help="compare stored runs with a baseline; exit 1 on a significant regression")
+    gate.add_argument("--baseline", required=True, help="baseline file, e.g. results/baselines/digits_replay.json")
+    gate.add_argument("--results-dir", default="results")
+    gate.add_argument("--benchmark", help="only this benchmark's runs (default: the baseline's benchmarks)")
+    gate.add_argument("--rule", action="append", default=None, metavar="METRIC:TOL",
+                      help=f"repeatable; default {' '.join(DEFAULT_RULES)}".replace("%", "%%"))  # argparse formats help with %
+    gate.add_argument("--alpha", type=float, default=ALPHA)
+
+    base = sub.add_parser("baseline", help="store the newest run per benchmark, strategy and seed as a baseline")
+    base.add_argument("--out", required=True)
+    base.add_argument("--results-dir", default="results")
+    base.add_argument("--benchmark", required=True)
+
+    agree = sub.add_parser("agreement", help="Kendall's tau between the strategy rankings of two benchmarks")
+    agree.add_argument("live", help="e.g. digits")
+    agree.add_argument("replay", help="e.g. digits_replay")
+    agree.add_argument("--results-dir", default="results")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return {"report": _report, "record-table": _record, "gate": _gate, "baseline": _baseline,
+                "agreement": _agreement}[args.command](args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _load(results_dir: str, benchmark: str | None):
+    from harness.core.store import ResultStore
+
+    try:
+        records = ResultStore(results_dir).load_runs(benchmark)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    records = [r for r in records if not r.benchmark.endswith(SWEEP_SUFFIX)]  # a table's sweeps are not a benchmark
+    if not records:
+        raise ConfigError(f"no run records under {results_dir}" + (f" for {benchmark}" if benchmark else ""))
+    return records
+
+
+def _session(**options):
+    from harness.session import Options, Session
+
+    return Session(Options(**options))
+
+
+def _report(args) -> int:
+    from harness.report import terminal
+
+    session = _session(results_dir=args.results_dir, reference=args.reference, target_fraction=args.target_fraction,
+                       target=args.target, alpha=args.alpha)
+    session.records = _load(args.results_dir, args.benchmark)
+    finished = session.finish()
+    for _, text in terminal.summary_sections(finished, session.records, args.results_dir, False):
+        print(text, end="")
+    return 0
+
+
+def _record(args) -> int:
+    from harness.fronts.record_table import record_table
+
+    table = record_table(args.benchmark, args.out, args.seeds, args.concurrency, args.results_dir, overwrite=args.force,
+                         resume=not args.fresh)
+    print(f"written: {args.out} ({table.n_configs} configurations x {table.n_repeats} repeats x {table.max_epochs} epochs, "
+          f"fingerprint {table.fingerprint})")
+    return 0
+
+
+def _gate(args) -> int:
+    from harness.gate import load_baseline
+
+    benchmarks = [args.benchmark] if args.benchmark else sorted({e["benchmark"] for e in load_baseline(args.baseline)["runs"]})
+    session = _session(results_dir=args.results_dir, gate=args.baseline, gate_rules=tuple(args.rule) if args.rule else None,
+                       alpha=args.alpha)
+    session.records = [r for b in benchmarks for r in _load(args.results_dir, b)]
+    finished = session.finish(report=False)
+    if finished.gate_error:
+        raise ConfigError(finished.gate_error)
+    print(finished.gate.report(), end="")
+    return 0 if finished.gate.passed else 1
+
+
+def _baseline(args) -> int:
+    session = _session(results_dir=args.results_dir, save_baseline=args.out)
+    session.records = _load(args.results_dir, args.benchmark)
+    print(f"written: {session.finish(report=False).baseline}")
+    return 0
+
+
+def _agreement(args) -> int:
+    from harness.evaluate.agreement import agreement
+
+    try:
+        result = agreement(_load(args.results_dir, args.live), _load(args.results_dir, args.replay))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    print(result.text(args.live, args.replay), end="")
+    return 0

@@ -1,0 +1,138 @@
+"""Starting Ray: a local instance on loopback with no dashboard, or an existing cluster (``ray start``)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from harness.core.errors import ConfigError
+from harness.core.provenance import ROOT
+
+# Set before Ray is imported: loopback-only clusters, no usage reporting, no per-trial logger files.
+_ENV = {
+    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
+    "RAY_AIR_NEW_OUTPUT": "0",
+    "RAY_DEDUP_LOGS": "0",
+}
+# Ray Tune catches the first SIGINT itself, ends the experiment and returns as if it had finished,
+# so the harness would store a cut-short run as finished. Without its handler, Ctrl-C raises
+# KeyboardInterrupt out of Tuner.fit: the run in flight is discarded and pytest ends the session
+# as interrupted (exit 2). Forced, not a default: the harness relies on it.
+_FORCED_ENV = {"TUNE_DISABLE_SIGINT_HANDLER": "1"}
+
+
+# A custom resource of which the cluster has exactly one: a trial asks for 1/max_concurrent_trials
+# of it, so at most that many trials train at once whatever the CPUs, and for every strategy alike
+# (Ray's own max_concurrent_trials reaches only Searchers, and would starve Hyperband's brackets).
+SLOT = "tuning_slot"
+XDIST_WORKER_ENV, XDIST_COUNT_ENV = "PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT"  # set by pytest-xdist
+
+
+def slot_name(address: str | None) -> str:
+    """The slot resource this process's cases share.
+
+    A local Ray belongs to one process, so its one ``tuning_slot`` is that process's. On a cluster,
+    each pytest-xdist worker runs its cases in its own slot, ``tuning_slot_<worker>`` (``gw0``,
+    ``gw1``...), so that concurrent cases each keep their own cap and none waits for another's.
+    """
+    worker = os.environ.get(XDIST_WORKER_ENV)
+    return f"{SLOT}_{worker}" if address and worker else SLOT
+
+
+def local_cpus() -> int | None:
+    """CPUs for a local Ray: all of them, or an equal share when pytest-xdist runs several workers here."""
+    workers = int(os.environ.get(XDIST_COUNT_ENV) or 1)
+    return None if workers <= 1 else max(1, (os.cpu_count() or 1) // workers)
+
+
+def _with_root_on_path() -> str:
+    # Ray workers import the problem's loaders and models by module name: they need the repo root.
+    parts = [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return os.pathsep.join(dict.fromkeys(parts))
+
+
+def prepare_environment() -> None:
+    """Set Ray's environment before Ray is imported (harness/__init__ calls this on import)."""
+    for key, value in _ENV.items():
+        os.environ.setdefault(key, value)
+    os.environ.update(_FORCED_ENV)
+    os.environ["PYTHONPATH"] = _with_root_on_path()
+
+
+def ensure_ray(address: str | None = None) -> str:
+    """Connect to ``address`` (an existing cluster) or start a local Ray on 127.0.0.1; returns the address used."""
+    prepare_environment()
+    import ray
+
+    if ray.is_initialized():
+        return ray.get_runtime_context().gcs_address
+    if address:
+        _use_the_clusters_token()
+        # A cluster's nodes do not share this checkout: ship it as the job's working directory.
+        ray.init(
+            address=address,
+            runtime_env={"working_dir": str(ROOT), "excludes": [".git", ".venv", "results", ".benchmarks"]},
+            log_to_driver=False,
+        )
+        slot = slot_name(address)
+        if ray.cluster_resources().get(slot) != 1:
+            found = ray.cluster_resources().get(slot)
+            ray.shutdown()
+            workers = int(os.environ.get(XDIST_COUNT_ENV) or 0)
+            slots = json.dumps({s: 1 for s in [SLOT] + [f"{SLOT}_gw{i}" for i in range(workers)]})
+            raise ConfigError(
+                f"the Ray cluster at {address} offers {slot}={found}; start its head with "
+                f"ray start --head --resources='{slots}' so that each process's trial concurrency can be "
+                f"capped (one slot per pytest-xdist worker)"
+            )
+    else:
+        from ray._private import ray_constants
+
+        # Ray reads RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER when it is imported; when something imported
+        # Ray before the harness could set it, its services would listen on every interface.
+        ray_constants.ENABLE_RAY_CLUSTER = False
+        ray.init(
+            address="local",  # a new instance, never one already running on this machine
+            _node_ip_address="127.0.0.1",
+            include_dashboard=False,
+            num_cpus=local_cpus(),  # pytest-xdist workers split the machine instead of oversubscribing it
+            resources={SLOT: 1},
+            log_to_driver=False,
+            configure_logging=True,
+            logging_level="ERROR",
+        )
+        outside = [n["NodeManagerAddress"] for n in ray.nodes() if n["NodeManagerAddress"] != "127.0.0.1"]
+        if outside:
+            ray.shutdown()
+            raise RuntimeError(f"the local Ray instance is not on loopback: nodes at {outside}")
+    return ray.get_runtime_context().gcs_address
+
+
+def _use_the_clusters_token() -> None:
+    """Token authentication, as Ray documents it for clients.
+
+    ``ray start`` (2.60) turns token authentication on and writes the token to ``~/.ray/auth_token``;
+    a client must then run with ``RAY_AUTH_MODE=token`` and the token (that file,
+    ``RAY_AUTH_TOKEN_PATH`` or ``RAY_AUTH_TOKEN``). When ``RAY_AUTH_MODE`` is unset and a token is
+    at hand, turn token mode on for this process, as Ray's own ``ray start`` does; an explicit
+    ``RAY_AUTH_MODE`` is left as it is.
+    """
+    from ray._private.authentication.authentication_token_setup import maybe_enable_token_auth_if_token_available
+
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+
+
+def cluster_gpus() -> float:
+    """GPUs the connected Ray cluster offers (0 when none)."""
+    import ray
+
+    return float(ray.cluster_resources().get("GPU", 0))
+
+
+def shutdown() -> None:
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()

@@ -1,0 +1,199 @@
+"""What a run leaves behind: every trial's epochs and outcome, collected on the driver, as one RunRecord."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from harness.core import provenance
+from harness.core.budget import Budget
+from harness.core.problem import METRIC
+from harness.core.records import (
+    ABANDONED,
+    COMPLETED,
+    CUT_BY_WALLCLOCK,
+    FAILED,
+    STOPPED_EARLY,
+    EpochRecord,
+    RunRecord,
+    TrialRecord,
+)
+
+# Importing harness set Ray's environment first (harness/__init__), so Ray may be imported here.
+from ray.tune import Callback  # noqa: E402
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What the runner measured of one run, beside its trials."""
+
+    run_id: str
+    started_at: str
+    wallclock_s: float  # on the backend's clock
+    real_s: float
+    ray_address: str
+
+
+def run_record(problem, strategy: str, seed: int, budget: Budget, backend, place, facts: RunFacts,
+               trials: list[TrialRecord]) -> RunRecord:
+    """The run's record: its trials, what they used and saved, the selected configuration, and provenance."""
+    epochs_used = sum(t.epochs_used for t in trials)
+    epochs_full = sum(full_epochs(t, budget) for t in trials)
+    train_s = sum(e.epoch_s for t in trials for e in t.epochs)
+    slots = min(budget.max_concurrent_trials, max(len(trials), 1))
+    best = max((t for t in trials if t.epochs), key=lambda t: t.best_val_acc, default=None)
+    selected = best.best_epoch if best else None
+    return RunRecord(
+        run_id=facts.run_id,
+        benchmark=problem.name,
+        strategy=strategy,
+        seed=seed,
+        budget={**budget.to_dict(), "gpus_per_trial_resolved": backend.gpus},
+        started_at=facts.started_at,
+        wallclock_s=facts.wallclock_s,
+        best_val_acc=best.best_val_acc if best else None,
+        best_config=best.config if best else None,
+        best_trial_id=best.trial_id if best else None,
+        epochs_used=epochs_used,
+        epochs_full=epochs_full,
+        compute_saved=1.0 - epochs_used / epochs_full if epochs_full else 0.0,
+        train_s=train_s,
+        overhead_s_per_trial=max(0.0, facts.wallclock_s * slots - train_s) / max(len(trials), 1),
+        trials=tuple(trials),
+        provenance=provenance.collect(
+            seed=seed, budget=budget.to_dict(), ray_address=facts.ray_address, grace_epochs=problem.grace_epochs,
+            reduction_factor=problem.reduction_factor, problem_fingerprint=problem.fingerprint,
+            **backend.provenance(place),
+        ),
+        clock=backend.clock_name,
+        real_s=facts.real_s,
+        test_acc=selected.test_acc if selected else None,
+        best_epoch=selected.epoch if selected else None,
+    )
+
+
+def full_epochs(trial: TrialRecord, budget: Budget) -> int:
+    """Epochs the trial would have used had no scheduler stopped it early.
+
+    Only a scheduler's decision saves compute: a completed, early-stopped or abandoned trial counts
+    at ``max_epochs``; a failed trial or one cut by the wall-clock cap counts at what it used.
+    """
+    if trial.outcome in (COMPLETED, STOPPED_EARLY, ABANDONED):
+        return budget.max_epochs
+    return trial.epochs_used
+
+
+def _finite(x: Any) -> float | None:
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _plain(value: Any) -> Any:
+    """Configs as plain JSON values: searchers (BOHB, BayesOpt) hand out numpy scalars."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    return value
+
+
+def _error_text(trial) -> str:
+    try:
+        err = trial.get_error()
+    except Exception as exc:  # the error file is best effort; the state is what counts
+        return f"{type(exc).__name__} reading the trial's error: {exc}"
+    text = str(err) if err is not None else "unknown error"
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1][:500] if lines else text[:500]
+
+
+class Recorder(Callback):
+    """Collects every result of every trial, and every trial's final state, on the driver."""
+
+    def __init__(self, progress: Callable[[str], None] | None, label: str, total: int | None,
+                 arrival_s: Callable[[dict, float], float]) -> None:
+        self.t0 = time.perf_counter()
+        self._arrival_s = arrival_s  # the backend's: when a result arrived, in the run's clock
+        self._progress, self._label, self._total = progress, label, total
+        self._epochs: dict[str, list[EpochRecord]] = {}
+        self._finished: set[str] = set()  # trials Tune reported complete or errored, as opposed to cut off
+        self._trials: list = []
+        self._done = 0
+
+    def __getstate__(self):
+        # Ray pickles the tuner's state, callbacks included; the progress writer stays on the driver.
+        return {**self.__dict__, "_progress": None}
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        self._epochs.setdefault(trial.trial_id, []).append(
+            EpochRecord(
+                epoch=int(result["epoch"]),
+                val_acc=float(result[METRIC]),
+                val_loss=_finite(result.get("val_loss")),
+                train_loss=_finite(result.get("train_loss")),
+                epoch_s=float(result["epoch_s"]),
+                elapsed_s=float(self._arrival_s(result, self.t0)),
+                test_acc=_finite(result.get("test_acc")),
+            )
+        )
+
+    def on_trial_complete(self, iteration, trials, trial, **info):
+        self._finished.add(trial.trial_id)
+        self._tick(trial, "done")
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        self._finished.add(trial.trial_id)
+        self._tick(trial, "FAILED")
+
+    def _tick(self, trial, what: str) -> None:
+        self._done += 1
+        if self._progress:
+            epochs = self._epochs.get(trial.trial_id, [])
+            acc = max((e.val_acc for e in epochs), default=float("nan"))
+            of = f"/{self._total}" if self._total else ""
+            elapsed = time.perf_counter() - self.t0
+            eta = ""
+            if self._total and self._total >= self._done:
+                eta = f", about {elapsed / self._done * (self._total - self._done):.0f}s to go"
+            self._progress(
+                f"{self._label}: trial {self._done}{of} {what} after {len(epochs)} epochs, "
+                f"best val_acc {acc:.3f}, {elapsed:.1f}s{eta}"
+            )
+
+    def on_experiment_end(self, trials, **info):
+        self._trials = list(trials)
+
+    def trial_records(self, budget: Budget, decode, wallclock_cut: bool, ordinal_ids: bool = False) -> list[TrialRecord]:
+        """One record per trial, in the order Tune created them.
+
+        ``ordinal_ids`` names trials by that order ("t000", "t001", ...) instead of Tune's random ids,
+        so that a replay's record repeats bit for bit.
+        """
+        out = []
+        for index, trial in enumerate(self._trials):
+            epochs = tuple(self._epochs.get(trial.trial_id, ()))
+            state = trial.status
+            error = None
+            if state == "ERROR":
+                outcome, error = FAILED, _error_text(trial)
+            elif len(epochs) >= budget.max_epochs:
+                outcome = COMPLETED
+            elif state == "TERMINATED" and (trial.trial_id in self._finished or not wallclock_cut):
+                outcome = STOPPED_EARLY  # a scheduler's decision
+            elif state == "PAUSED" and not wallclock_cut:
+                outcome = ABANDONED
+            else:
+                # Tune terminates whatever is running or pending when time_budget_s runs out,
+                # without a completion event: that is the cap, not a scheduler saving compute.
+                outcome = CUT_BY_WALLCLOCK
+            config = _plain(decode(trial.config) if decode else dict(trial.config))
+            trial_id = f"t{index:03d}" if ordinal_ids else trial.trial_id
+            out.append(TrialRecord(trial_id, config, state, outcome, epochs, error))
+        return out
