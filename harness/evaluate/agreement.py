@@ -93,7 +93,7 @@ def agreement(live: list[RunRecord], replay: list[RunRecord]) -> Agreement:
         by_strategy = {s: {k: runs[(s, k)] for k in seeds} for s in strategies}
         mean = {s: statistics.fmean(run_accuracy(r) for r in by_strategy[s].values()) for s in strategies}
         friedman = stats.friedman_p([[run_accuracy(by_strategy[s][k]) for s in strategies] for k in seeds])
-        return mean, benchmark_ranks(by_strategy), friedman
+        return mean, benchmark_ranks(by_strategy, run_accuracy), friedman
 
     (lm, lr, lf), (rm, rr, rf) = summary(a), summary(b)
     live_trials, shared, epochs, diff = _shared_trials([(a[(s, k)], b[(s, k)]) for s in strategies for k in seeds])

@@ -53,3 +53,24 @@ def auc(record: RunRecord) -> float:
         prev_epoch, level = min(p.epochs, total), p.best
     area += level * (total - prev_epoch)
     return area / total
+
+
+def total_epochs(record: RunRecord) -> int:
+    """The compute a run's budget allows, in epochs: its ``total_epochs`` cap (an equal-compute budget), else
+    num_trials x max_epochs, else the epochs it used."""
+    cap = record.budget.get("total_epochs")
+    return int(cap) if cap else budget_epochs(record)
+
+
+def epochs_to_reach(record: RunRecord, target: float) -> int | None:
+    """Cumulative epochs (all trials, in the order results arrived) at which the best-so-far first reaches
+    ``target``; None when it never does."""
+    return time_to_target(record, target)[1]
+
+
+def incumbent_test_acc(record: RunRecord, epochs: int) -> float | None:
+    """Held-out test accuracy of the run's incumbent after its first ``epochs`` epochs (in arrival order):
+    the epoch with the best validation accuracy so far (the first, on ties). None before any result."""
+    arrived = sorted((e for t in record.trials for e in t.epochs), key=lambda e: e.elapsed_s)[:max(epochs, 0)]
+    best = max(arrived, key=lambda e: e.val_acc, default=None)  # max keeps the first of equal values
+    return best.test_acc if best is not None else None

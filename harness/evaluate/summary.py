@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from harness.evaluate import curves, paired, stats
+from harness.evaluate import curves, equal_compute, paired, stats
 from harness.core.records import REAL, SIMULATED, RunRecord, latest_per_seed
 
 DEFAULT_REFERENCE = "random"
@@ -82,6 +82,8 @@ class Analysis:
     alpha: float
     notes: list[str] = field(default_factory=list)
     runs: list[RunRecord] = field(default_factory=list)
+    anytime: dict[str, equal_compute.Anytime] = field(default_factory=dict)  # benchmark -> ranks over the budget
+    to_match: dict[str, list[equal_compute.ToMatch]] = field(default_factory=dict)  # benchmark -> vs the reference
 
 
 def analyse(
@@ -115,12 +117,21 @@ def analyse(
     clocks = {r.benchmark: r.clock for r in runs}
     omnibus = [_omnibus({b: s for b, s in by_bench.items() if clocks[b] == clock}, alpha, clock)
                for clock in sorted(set(clocks.values()))]
-    return Analysis(rows, targets, omnibus, reference, target_fraction, alpha, notes, runs)
+    anytime = {b: a for b, s in by_bench.items() if (a := equal_compute.anytime(s)) is not None}
+    matched = {b: equal_compute.to_match(s, reference) for b, s in by_bench.items()}
+    return Analysis(rows, targets, omnibus, reference, target_fraction, alpha, notes, runs, anytime, matched)
 
 
 def run_accuracy(r: RunRecord) -> float:
     # A run in which every trial failed found nothing: it ranks and pairs as accuracy 0.
     return r.best_val_acc if r.best_val_acc is not None else 0.0
+
+
+def run_test_accuracy(r: RunRecord) -> float:
+    """Held-out test accuracy of the run's selected configuration: what ranks and the omnibus test use, since
+    best validation accuracy is biased upward by how many configurations a strategy saw. A failed run (or one
+    without a test split) counts as 0, the worst."""
+    return r.test_acc if r.best_val_acc is not None and r.test_acc is not None else 0.0
 
 
 def metric_value(r: RunRecord, metric: str) -> float | None:
@@ -134,21 +145,26 @@ def _strategy_stats(bench, name, seeds: dict[int, RunRecord], target, avg_rank, 
     ok = [r for r in seeds.values() if r.best_val_acc is not None]
     hits = [curves.time_to_target(r, target) for r in ok]
     reached = [h for h in hits if h[0] is not None]
+    # A run that never reached the target counts at its end (a lower bound), never dropped: a mean over the
+    # runs that reached it alone would favour strategies whose runs end early.
+    restricted = [(h[0] if h[0] is not None else r.wallclock_s, h[1] if h[1] is not None else r.epochs_used)
+                  for h, r in zip(hits, ok)]
+    unit = (0.0, 1.0)
     return StrategyStats(
         benchmark=bench,
         strategy=name,
         seeds=tuple(sorted(seeds)),
         failed_runs=len(seeds) - len(ok),
-        best_val_acc=stats.summarize([r.best_val_acc for r in ok]),
-        wallclock_s=stats.summarize([r.wallclock_s for r in seeds.values()]),
-        compute_saved=stats.summarize([r.compute_saved for r in seeds.values()]),
-        ttt_s=stats.summarize([h[0] for h in reached]),
-        ttt_epochs=stats.summarize([h[1] for h in reached]),
+        best_val_acc=stats.summarize([r.best_val_acc for r in ok], bounds=unit),
+        wallclock_s=stats.summarize([r.wallclock_s for r in seeds.values()], log=True),
+        compute_saved=stats.summarize([r.compute_saved for r in seeds.values()], bounds=unit),
+        ttt_s=stats.summarize([t for t, _ in restricted], log=True),
+        ttt_epochs=stats.summarize([e for _, e in restricted], log=True),
         reached=len(reached),
-        auc=stats.summarize([curves.auc(r) for r in ok]),
+        auc=stats.summarize([curves.auc(r) for r in ok], bounds=unit),
         avg_rank=avg_rank,
         versus=versus,
-        test_acc=stats.summarize([r.test_acc for r in ok]),
+        test_acc=stats.summarize([r.test_acc for r in ok], bounds=unit),
         versus_test=versus_test,
     )
 
@@ -158,13 +174,15 @@ def _complete_blocks(by_strategy: dict[str, dict[int, RunRecord]]) -> list[int]:
     return sorted(common)
 
 
-def benchmark_ranks(by_strategy: dict[str, dict[int, RunRecord]]) -> dict[str, float]:
-    """Each strategy's average rank (1 = best) on accuracy over the seeds every strategy ran."""
+def benchmark_ranks(by_strategy: dict[str, dict[int, RunRecord]], value=None) -> dict[str, float]:
+    """Each strategy's average rank (1 = best) over the seeds every strategy ran, on ``value(run)``
+    (default: held-out test accuracy)."""
+    value = value or run_test_accuracy
     names = sorted(by_strategy)
     seeds = _complete_blocks(by_strategy)
     if len(names) < 2 or not seeds:
         return {}
-    ranks = stats.average_ranks([[run_accuracy(by_strategy[n][s]) for n in names] for s in seeds])
+    ranks = stats.average_ranks([[value(by_strategy[n][s]) for n in names] for s in seeds])
     return {n: float(r) for n, r in zip(names, ranks)}
 
 
@@ -215,7 +233,7 @@ def _omnibus(by_bench, alpha, clock: str) -> Omnibus:
     blocks = []
     for bench, by_strategy in sorted(by_bench.items()):
         common = set.intersection(*(set(by_strategy[n]) for n in names)) if names else set()
-        blocks += [[run_accuracy(by_strategy[n][s]) for n in names] for s in sorted(common)]
+        blocks += [[run_test_accuracy(by_strategy[n][s]) for n in names] for s in sorted(common)]
     what = "replays (simulated clock)" if clock == SIMULATED else "live runs"
     if len(names) < 3:
         return Omnibus(tuple(names), len(blocks), clock=clock, benchmarks=benches,
@@ -226,7 +244,7 @@ def _omnibus(by_bench, alpha, clock: str) -> Omnibus:
     ranks = tuple(float(r) for r in stats.average_ranks(blocks))
     p = stats.friedman_p(blocks)
     cd = stats.nemenyi_cd(len(names), len(blocks), alpha)
-    where = f"{what} of {', '.join(benches)}, {len(blocks)} blocks (benchmark x seed), on best validation accuracy"
+    where = f"{what} of {', '.join(benches)}, {len(blocks)} blocks (benchmark x seed), on held-out test accuracy"
     if p is not None and p < alpha:
         statement = (f"{where}: Friedman p = {p:.3g} < {alpha}: the strategies differ; average ranks closer than "
                      f"CD = {cd:.2f} are not significantly different (Nemenyi)")

@@ -1,23 +1,22 @@
-"""The verdict in words: per benchmark, only the claims its paired tests support, each with its test, p and seeds.
+"""The verdict in words: per benchmark at most eight short lines, the recommendation first, each claim with its
+estimate and 95 % interval, then its test, p and seed count.
 
-Three questions, each against the reference strategy, paired by seed, with Holm over the strategies
-asked (one family per question and benchmark):
+What is tested, each against the reference strategy and paired by seed:
 
-* **sooner**: does a strategy reach the target accuracy sooner? A two-sided signed-rank test on the
-  per-seed log time ratio; a seed on which only one of the two reached the target ranks above every
-  seed on which both did, in favour of the one that reached it (``sooner_differences``). The effect is
-  the time ratio (strategy / reference), the geometric mean over the seeds on which both reached the
-  target, with its 95 % Student-t interval on the log scale.
-* **compute**: does a strategy save compute (epochs its trials did not train because a scheduler
-  stopped them)? The same test on the fraction saved; the effect is its mean and 95 % interval.
-* **accuracy**: is a strategy more (or less) accurate on held-out test accuracy? The report's signed-
-  rank test on test accuracy of the selected configuration (``summary``).
+* **held-out test accuracy** of the configuration each run selected on validation (not biased by how many
+  configurations a strategy saw): the exact two-sided signed-rank test; the effect is the mean paired
+  difference with its Student-t interval, clipped to [-1, 1];
+* **compute to match** the reference's final validation accuracy (``equal_compute``): the exact signed-rank
+  test on per-seed log epoch ratios, a run that never reached it ranking beyond every run that did; the effect
+  is the ratio of expected running times with its bootstrap interval;
+* and, across all strategies, the Friedman test on held-out test accuracy (blocks = seeds).
 
-Signed-rank tests are exact (every sign pattern enumerated) up to 20 differing seeds and Monte Carlo
-beyond (``stats.sign_flip_p``). Holm controls the error rate within each question of each benchmark,
-not across questions or benchmarks. Where no test passes, the verdict says "no significant
-difference"; where the seeds could never be enough under Holm, it says that instead. Across problems, it repeats the Friedman tests over
-(benchmark x seed) blocks, one per clock, with the average ranks the critical-difference diagram draws.
+**Error control holds over every claim the verdict makes**: all these p-values, of every benchmark, form one
+Holm family, so the chance that any claim in the verdict is a false positive is at most alpha under any
+dependence between them. (The report's table tests each column on its own: its Holm holds per column.)
+Compute saved is a design figure of the schedulers (an early-stopping strategy saves by construction), so it is
+described, never tested. Where the seeds could never reach significance, the verdict still gives each
+estimate and interval, and says how many seeds a test would need.
 """
 
 from __future__ import annotations
@@ -25,75 +24,50 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from harness.evaluate import curves, paired, stats
-from harness.evaluate.summary import Analysis, StrategyStats
 from harness.core.records import SIMULATED, RunRecord
+from harness.evaluate import paired, stats
+from harness.evaluate.equal_compute import Anytime, ToMatch, sooner_differences
+from harness.evaluate.summary import Analysis, run_test_accuracy
+
+ALWAYS_REACHABLE = 64  # a Friedman test's p is not bounded by 2/2^n like a signed-rank test's
 
 
 @dataclass(frozen=True)
-class PairedTest:
-    """One strategy against the reference on one question."""
+class Claim:
+    """One tested comparison of the verdict's family."""
 
-    strategy: str
-    n_pairs: int
+    key: tuple  # (benchmark, question, strategy)
+    n: int  # seeds paired
     differing: int
-    p: float | None  # None: no seed differs
-    direction: float  # > 0: the strategy is the better one (sooner, saves more, more accurate)
-    effect: tuple[float, float | None, float | None] | None  # estimate and 95% interval, on the effect's scale
-    means: tuple[float, float] | None = None  # the strategy's and the reference's means, where they say more
-    both_reached: int = 0  # time to target: the seeds on which both reached it (those the ratio is over)
+    p: float | None
+    direction: float  # > 0: the strategy is the better one
+    estimate: float | None = None
+    low: float | None = None
+    high: float | None = None
+    reached: int | None = None  # compute to match: seeds on which the strategy reached the target
 
 
 def verdict(analysis: Analysis) -> list[str]:
-    """The verdict as lines of text: one paragraph per benchmark, then the comparison across problems."""
+    """The verdict as lines of text: each benchmark's lines, the comparison across problems, the error control."""
+    claims = {c.key: c for bench in sorted(analysis.targets) for c in _claims(analysis, bench)}
+    judged = paired.judge({k: c.p for k, c in claims.items()}, {k: c.differing for k, c in claims.items()},
+                          analysis.alpha)
     lines = []
     for bench in sorted(analysis.targets):
-        lines.append(benchmark_verdict(analysis, bench))
+        lines += benchmark_verdict(analysis, bench, claims, judged)
     for om in analysis.omnibus:
-        ranks = ", ".join(f"{s} {r:.2f}" for r, s in sorted(zip(om.avg_ranks, om.strategies)))
-        lines.append(f"Across problems: {om.statement}" + (f"; average ranks (1 = best): {ranks}" if ranks else "") + ".")
+        if len(om.benchmarks) > 1:  # one benchmark's omnibus is already in its own lines
+            ranks = ", ".join(f"{s} {r:.2f}" for r, s in sorted(zip(om.avg_ranks, om.strategies)))
+            lines.append(f"Across problems: {om.statement}" + (f"; average ranks (1 = best): {ranks}" if ranks else "") + ".")
+    if claims:
+        moved = sum(j.p is not None for j in judged.values())
+        lines.append(f"Error control: Holm over all {moved} tested claims of this verdict together, so the chance that "
+                     f"any of them is a false positive is at most {analysis.alpha}; the report's table tests each "
+                     f"column on its own.")
     return lines
 
 
-def benchmark_verdict(analysis: Analysis, bench: str) -> str:
-    """One benchmark's verdict in sentences."""
-    by_strategy = _by_strategy(analysis.runs, bench)
-    reference, alpha = analysis.reference, analysis.alpha
-    seeds = len({r.seed for r in analysis.runs if r.benchmark == bench})
-    clock = "simulated" if any(r.clock == SIMULATED for r in by_strategy.get(reference, {}).values()) else "real"
-    head = (f"{bench} ({seeds} seeds, {clock} clock{_replayed_from(analysis.runs, bench)}; against {reference}, "
-            f"target accuracy {analysis.targets[bench]:.4f}):")
-    if reference not in by_strategy or len(by_strategy) < 2:
-        return f"{head} no comparison: the reference {reference!r} and at least one other strategy are needed."
-    target = analysis.targets[bench]
-    sooner = _holm(_sooner_tests(by_strategy, reference, target), analysis.alpha)
-    compute = _holm(_compute_tests(by_strategy, reference), analysis.alpha)
-    rows = [r for r in analysis.rows if r.benchmark == bench and r.strategy != reference]
-    sentences = [
-        _sooner_sentence(sooner, reference, alpha),
-        _compute_sentence(compute, reference, alpha),
-        _accuracy_sentence(rows, reference, alpha),
-    ]
-    return f"{head} " + " ".join(s for s in sentences if s)
-
-
-def _replayed_from(runs: list[RunRecord], bench: str) -> str:
-    """For a replay, the table it searched: its verdict holds for the table's recorded configurations,
-    which can be coarser than the live space (``python -m harness agreement`` compares the two)."""
-    tables = {}
-    for r in runs:
-        table = r.table if r.benchmark == bench and r.clock == SIMULATED else None
-        if table:
-            tables[table.fingerprint] = table
-    if not tables:
-        return ""
-    if len(tables) > 1:
-        return f", over {len(tables)} different recorded tables"
-    (table,) = tables.values()
-    configs = f"the {table.configs} configurations" if table.configs else "the configurations"
-    return f", over {configs} recorded in the {table.benchmark or 'replayed'} table"
-
-
+# -- the claims -----------------------------------------------------------------------------------------------
 def _by_strategy(runs: list[RunRecord], bench: str) -> dict[str, dict[int, RunRecord]]:
     out: dict[str, dict[int, RunRecord]] = {}
     for r in runs:
@@ -102,148 +76,218 @@ def _by_strategy(runs: list[RunRecord], bench: str) -> dict[str, dict[int, RunRe
     return out
 
 
-def _sooner_tests(by_strategy, reference: str, target: float) -> list[PairedTest]:
-    ref = by_strategy[reference]
-    times = {(n, s): curves.time_to_target(r, target)[0] for n, seeds in by_strategy.items() for s, r in seeds.items()}
-    out = []
-    for name in sorted(by_strategy):
-        if name == reference:
-            continue
-        common = sorted(set(by_strategy[name]) & set(ref))
-        pairs = [(times[(name, s)], times[(reference, s)]) for s in common]
-        diffs = sooner_differences(pairs)
-        p, direction = stats.signed_rank_test(diffs, [0.0] * len(diffs))  # > 0: this strategy was sooner
-        both = [math.log(max(a, 1e-9) / max(b, 1e-9)) for a, b in pairs if a is not None and b is not None]
-        differing = sum(d != 0 for d in diffs)
-        out.append(PairedTest(name, len(pairs), differing, p if differing else None, direction, _ratio(both),
-                              both_reached=len(both)))
+def _claims(analysis: Analysis, bench: str) -> list[Claim]:
+    by_strategy = _by_strategy(analysis.runs, bench)
+    reference = analysis.reference
+    if reference not in by_strategy or len(by_strategy) < 2:
+        return []
+    out = [_accuracy_claim(bench, name, by_strategy[name], by_strategy[reference])
+           for name in sorted(by_strategy) if name != reference]
+    out += [_match_claim(bench, m) for m in analysis.to_match.get(bench, [])]
+    names = sorted(by_strategy)
+    seeds = sorted(set.intersection(*(set(s) for s in by_strategy.values())))
+    p = stats.friedman_p([[run_test_accuracy(by_strategy[n][s]) for n in names] for s in seeds])
+    if p is not None:
+        out.append(Claim((bench, "omnibus", ""), len(seeds), ALWAYS_REACHABLE, p, 0.0))
     return out
 
 
-def sooner_differences(pairs: list[tuple[float | None, float | None]]) -> list[float]:
-    """Per seed, how much sooner the strategy reached the target than the reference: log(t_ref / t_strategy).
-
-    ``None`` is "never reached". A seed on which only one of the two reached it gets a difference
-    larger than every seed on which both did (so it ranks above them all), signed for the one that
-    reached it; a seed on which neither did is a tie (0).
-    """
-    both = [math.log(max(b, 1e-9) / max(a, 1e-9)) for a, b in pairs if a is not None and b is not None]
-    beyond = max((abs(d) for d in both), default=0.0) + 1.0
-    out = []
-    for a, b in pairs:
-        if a is not None and b is not None:
-            out.append(math.log(max(b, 1e-9) / max(a, 1e-9)))
-        else:
-            out.append(0.0 if a is None and b is None else beyond if a is not None else -beyond)
-    return out
+def _accuracy_claim(bench: str, name: str, mine: dict[int, RunRecord], ref: dict[int, RunRecord]) -> Claim:
+    seeds = sorted(set(mine) & set(ref))
+    x, y = [run_test_accuracy(mine[s]) for s in seeds], [run_test_accuracy(ref[s]) for s in seeds]
+    diffs = [a - b for a, b in zip(x, y)]
+    differing = sum(d != 0 for d in diffs)
+    p, direction = stats.signed_rank_test(x, y) if differing else (None, 0.0)
+    s = stats.summarize(diffs, bounds=(-1.0, 1.0))
+    return Claim((bench, "test", name), len(seeds), differing, p, direction, s.mean, s.ci_low, s.ci_high)
 
 
-def _ratio(log_ratios: list[float]) -> tuple[float, float | None, float | None] | None:
-    """Geometric-mean ratio and its 95% interval, from per-seed log ratios."""
-    if not log_ratios:
-        return None
-    mean = sum(log_ratios) / len(log_ratios)
-    interval = stats.t_interval(log_ratios)
-    return math.exp(mean), *(tuple(math.exp(v) for v in interval) if interval else (None, None))
+def _match_claim(bench: str, m: ToMatch) -> Claim:
+    diffs = sooner_differences(list(m.pairs))  # > 0: this strategy needed fewer epochs
+    differing = sum(d != 0 for d in diffs)
+    p, direction = stats.signed_rank_test(diffs, [0.0] * len(diffs)) if differing else (None, 0.0)
+    return Claim((bench, "match", m.strategy), m.n_pairs, differing, p, direction, m.ratio, m.ci_low, m.ci_high,
+                 m.reached)
 
 
-def _compute_tests(by_strategy, reference: str) -> list[PairedTest]:
-    ref = by_strategy[reference]
-    out = []
-    for name in sorted(by_strategy):
-        if name == reference:
-            continue
-        common = sorted(set(by_strategy[name]) & set(ref))
-        mine = [by_strategy[name][s].compute_saved for s in common]
-        theirs = [ref[s].compute_saved for s in common]
-        p, direction = stats.signed_rank_test(mine, theirs)
-        diffs = [a - b for a, b in zip(mine, theirs)]
-        interval = stats.t_interval(diffs)
-        effect = (sum(diffs) / len(diffs), *(interval or (None, None))) if diffs else None
-        means = (sum(mine) / len(mine), sum(theirs) / len(theirs)) if diffs else None
-        out.append(_test(name, mine, theirs, p, direction, effect, means))
-    return out
+# -- the lines ------------------------------------------------------------------------------------------------
+def benchmark_verdict(analysis: Analysis, bench: str, claims: dict, judged: dict) -> list[str]:
+    """One benchmark's verdict, at most eight lines, the recommendation first."""
+    reference = analysis.reference
+    runs = [r for r in analysis.runs if r.benchmark == bench]
+    seeds = len({r.seed for r in runs})
+    head = f"{bench} ({seeds} seeds, {_budget_text(runs)}, {_clock_text(runs)}; reference {reference}):"
+    mine = {k: c for k, c in claims.items() if k[0] == bench}
+    if not mine:
+        return [f"{head} no comparison: the reference {reference!r} and at least one other strategy are needed."]
+    test = {k[2]: (c, judged[k]) for k, c in mine.items() if k[1] == "test"}
+    match = {k[2]: (c, judged[k]) for k, c in mine.items() if k[1] == "match"}
+    lines = [f"{head} {_recommendation(analysis, bench, test, match)}"]
+    omnibus = mine.get((bench, "omnibus", ""))
+    if omnibus is not None:
+        j = judged[omnibus.key]
+        word = "differ" if j.significant else "are not shown to differ"
+        lines.append(f"  The {len(_by_strategy(runs, bench))} strategies {word} on held-out test accuracy "
+                     f"(Friedman p = {omnibus.p:.2g}, Holm p = {j.p_holm:.2g}, {omnibus.n} seeds).")
+    lines.append("  " + _accuracy_line(test, reference))
+    if match:
+        lines.append("  " + _match_line(match, reference))
+    anytime = analysis.anytime.get(bench)
+    if anytime is not None:
+        lines.append("  " + _anytime_line(anytime, bench))
+    saved = _saved_line(analysis, bench)
+    if saved:
+        lines.append("  " + saved)
+    needs = _seeds_line(judged, mine, seeds)
+    if needs:
+        lines.append("  " + needs)
+    return lines[:8]
 
 
-def _test(name, mine, theirs, p, direction, effect, means=None) -> PairedTest:
-    differing = sum(a != b for a, b in zip(mine, theirs))
-    return PairedTest(name, len(mine), differing, p if differing else None, direction, effect, means)
+def _recommendation(analysis: Analysis, bench: str, test: dict, match: dict) -> str:
+    reference = analysis.reference
+    better = [(c, j) for c, j in test.values() if j.significant and c.direction > 0]
+    if better:
+        c, j = max(better, key=lambda cj: cj[0].estimate)
+        name = c.key[2]
+        return (f"use {name}: its held-out test accuracy is {_row(analysis, bench, name)}, "
+                f"{_diff(c)} over {reference} ({_test_text(c, j)}).")
+    cheaper = [(c, j) for c, j in match.values() if j.significant and c.direction > 0]
+    rows = [r for r in analysis.rows if r.benchmark == bench and r.avg_rank is not None]
+    best = min(rows, key=lambda r: r.avg_rank) if rows else None
+    text = f"no strategy is shown to be more accurate than {reference} on held-out test data at this budget"
+    if best is not None and best.strategy in test:
+        c, j = test[best.strategy]
+        text += (f"; the best ranked is {best.strategy} (average rank {best.avg_rank:.1f}, test accuracy "
+                 f"{_row(analysis, bench, best.strategy)}; {_diff(c)} over {reference}, {_test_text(c, j)})")
+    elif best is not None:
+        text += f"; {best.strategy}, the reference, ranks best (average rank {best.avg_rank:.1f})"
+    if cheaper:
+        c, j = min(cheaper, key=lambda cj: cj[0].estimate)
+        text += (f". To spend less compute: {c.key[2]} matches {reference}'s final validation accuracy with "
+                 f"{_ratio(c)} its epochs ({_test_text(c, j)})")
+    return text + "."
 
 
-def _holm(tests: list[PairedTest], alpha: float) -> list[tuple[PairedTest, paired.Judged]]:
-    """Each test with its judgement in the family of tests with a p (``harness.evaluate.paired``)."""
-    judged = paired.judge({t.strategy: t.p for t in tests}, {t.strategy: t.differing for t in tests}, alpha)
-    return [(t, judged[t.strategy]) for t in tests]
-
-
-def _where(test: PairedTest, j: paired.Judged) -> str:
-    return f"signed-rank test, Holm p = {j.p_holm:.2g} over {j.m}, {test.n_pairs} seeds"
-
-
-def _sooner_sentence(tests, reference: str, alpha: float) -> str:
-    found = []
-    for t, j in tests:
-        if not j.significant:
-            continue
-        when = "sooner" if t.direction > 0 else "later"
-        ratio = _ratio_text(t.effect, t.both_reached)
-        found.append(f"{t.strategy} reaches the target {when} than {reference}{ratio} ({_where(t, j)})")
+def _accuracy_line(test: dict, reference: str) -> str:
+    found = [(c, j) for c, j in test.values() if j.significant]
     if found:
-        return "Time to target: " + "; ".join(found) + "."
-    return "Time to target: " + _nothing(tests)
-
-
-def _ratio_text(effect, both: int) -> str:
-    if effect is None:
-        return " (no seed on which both reached it, so no time ratio)"
-    ratio, low, high = effect
-    interval = f", 95% CI {low:.2f}-{high:.2f}" if low is not None else ""
-    return f", time ratio {ratio:.2f}{interval} on the {both} seeds both reached it"
-
-
-def _compute_sentence(tests, reference: str, alpha: float) -> str:
-    found = []
-    for t, j in tests:
-        if not j.significant or t.effect is None:
-            continue
-        (_, low, high), (mine, theirs) = t.effect, t.means
-        interval = f"; difference 95% CI {100 * low:+.0f} to {100 * high:+.0f} points" if low is not None else ""
-        more = "more" if t.direction > 0 else "less"
-        found.append(f"{t.strategy} saves {more} compute than {reference}: {mine:.0%} of its trials' epochs against "
-                     f"{theirs:.0%}{interval} ({_where(t, j)})")
-    if found:
-        return "Compute: " + "; ".join(found) + "."
-    return "Compute: " + _nothing(tests)
-
-
-def _accuracy_sentence(rows: list[StrategyStats], reference: str, alpha: float) -> str:
-    found, tests = [], [r.versus_test for r in rows if r.versus_test is not None]
-    for r in rows:
-        v = r.versus_test
-        if v is not None and v.verdict in ("better", "worse"):
-            word = "more" if v.verdict == "better" else "less"
-            found.append(f"{r.strategy} is {word} accurate than {reference} (mean {r.test_acc.mean:.4f}; "
-                         f"signed-rank test, Holm p = {v.p_holm:.2g}, {v.n_pairs} seeds)")
-    if found:
-        return "Held-out test accuracy: " + "; ".join(found) + "."
-    tested = [v for v in tests if v.p_raw is not None]
-    if not tested:
+        parts = [f"{c.key[2]} {_diff(c)} ({_test_text(c, j)})" for c, j in sorted(found, key=lambda cj: -cj[0].estimate)]
+        return f"Held-out test accuracy against {reference}: " + "; ".join(parts) + "."
+    if not test:
+        return f"Held-out test accuracy: nothing to compare with {reference}."
+    c, j = max(test.values(), key=lambda cj: abs(cj[0].estimate or 0.0))
+    if c.p is None:
         return f"Held-out test accuracy: no strategy differs from {reference} on any seed."
-    if all(v.verdict.startswith("too few") for v in tested):
-        m = len(tested)
-        return (f"Held-out test accuracy: too few seeds to find a difference ({max(v.n_pairs for v in tested)} seeds; "
-                f"Holm over {m} comparisons needs {stats.seeds_needed(m, alpha)} differing seeds).")
-    n = max(v.n_pairs for v in tested)
-    return (f"Held-out test accuracy: no significant difference from {reference} (signed-rank tests, Holm over "
-            f"{len(tested)}, {n} seeds).")
+    return (f"Held-out test accuracy: no strategy differs significantly from {reference}; the largest difference is "
+            f"{c.key[2]}'s {_diff(c)} ({_test_text(c, j)}).")
 
 
-def _nothing(tests) -> str:
-    """What to say when no test of a family passed: no difference, or too few seeds to find one."""
-    moved = [(t, j) for t, j in tests if j.p is not None]
-    if not moved:
-        return "no strategy differs from the reference on any seed."
-    n, m = max(t.n_pairs for t, _ in moved), moved[0][1].m
-    if paired.none_reachable({t.strategy: j for t, j in moved}):
-        return f"too few seeds to find a difference ({n} seeds; {moved[0][1].too_few()})."
-    return f"no significant difference (signed-rank tests, Holm over {m}, {n} seeds)."
+def _match_line(match: dict, reference: str) -> str:
+    ordered = sorted(match.values(), key=lambda cj: (cj[0].estimate if cj[0].estimate is not None else math.inf))
+    parts = []
+    for c, j in ordered[:5]:
+        reached = f"{c.reached}/{c.n} reached"
+        mark = f", Holm p = {j.p_holm:.2g}" if j.p is not None else ""
+        parts.append(f"{c.key[2]} {_ratio(c)} ({reached}{mark})")
+    more = f"; {len(ordered) - 5} more in the report" if len(ordered) > 5 else ""
+    return (f"Epochs to match {reference}'s final validation accuracy, relative to {reference} (expected running time, "
+            f"95% bootstrap interval; signed-rank tests): " + "; ".join(parts) + more + ".")
+
+
+def _anytime_line(a: Anytime, bench: str) -> str:
+    def leader(i: int) -> str:
+        name = min(a.ranks, key=lambda n: a.ranks[n][i])
+        return f"{name} ({a.ranks[name][i]:.1f})"
+
+    picks = [i for i, f in enumerate(a.fractions) if f in (a.fractions[0], 0.25, 1.0)]
+    parts = [f"at {_fraction(a.fractions[i])} of the budget {leader(i)}" for i in picks]
+    return (f"Best average rank on held-out test accuracy over the budget ({a.seeds} seeds; plots/anytime_{bench}.png): "
+            + ", ".join(parts) + ".")
+
+
+def _saved_line(analysis: Analysis, bench: str) -> str:
+    rows = [r for r in analysis.rows if r.benchmark == bench and r.compute_saved.mean]
+    if not rows:
+        return ""
+    parts = ", ".join(f"{r.strategy} {r.compute_saved.mean:.0%}" for r in sorted(rows, key=lambda r: -r.compute_saved.mean))
+    trials = _trials_text(analysis, bench)
+    return (f"Early stopping skipped {parts} of its trials' full epochs (a design figure of the schedulers, not "
+            f"tested){trials}.")
+
+
+def _seeds_line(judged: dict, mine: dict, seeds: int) -> str:
+    moved = {k: j for k, j in judged.items() if k in mine and k[1] != "omnibus" and j.p is not None}
+    if not moved or any(j.reachable for j in moved.values()):
+        return ""
+    j = next(iter(moved.values()))
+    return (f"With {seeds} seeds no paired comparison can reach significance: {j.too_few()}; "
+            f"the estimates and intervals above still stand.")
+
+
+# -- formatting -----------------------------------------------------------------------------------------------
+def _test_text(c: Claim, j: paired.Judged) -> str:
+    if c.p is None:
+        return f"equal on all {c.n} seeds"
+    return f"signed-rank p = {c.p:.2g}, Holm p = {j.p_holm:.2g} over {j.m} claims, {c.n} seeds"
+
+
+def _diff(c: Claim) -> str:
+    if c.estimate is None:
+        return "n/a"
+    interval = f" [{c.low:+.3f}, {c.high:+.3f}]" if c.low is not None else ""
+    return f"{c.estimate:+.3f}{interval}"
+
+
+def _ratio(c: Claim) -> str:
+    if c.estimate is None:
+        return "n/a"
+    if math.isinf(c.estimate):
+        return "never (it did not reach it)"
+    high = "inf" if c.high is not None and math.isinf(c.high) else f"{c.high:.2f}" if c.high is not None else None
+    return f"{c.estimate:.2f}x" + (f" [{c.low:.2f}, {high}]" if high is not None else "")
+
+
+def _row(analysis: Analysis, bench: str, name: str) -> str:
+    row = next(r for r in analysis.rows if r.benchmark == bench and r.strategy == name)
+    s = row.test_acc
+    if s.mean is None:
+        return "n/a"
+    return f"{s.mean:.3f}" + (f" [{s.ci_low:.3f}, {s.ci_high:.3f}]" if s.ci_low is not None else "")
+
+
+def _fraction(f: float) -> str:
+    return "all" if f == 1.0 else f"1/{round(1 / f)}"
+
+
+def _budget_text(runs: list[RunRecord]) -> str:
+    budget = runs[0].budget
+    if budget.get("total_epochs"):
+        return f"equal compute: {budget['total_epochs']} epochs a run"
+    return f"{budget.get('num_trials')} trials of up to {budget.get('max_epochs')} epochs"
+
+
+def _clock_text(runs: list[RunRecord]) -> str:
+    sim = [r for r in runs if r.clock == SIMULATED]
+    if not sim:
+        return "real clock"
+    tables = {r.table_fingerprint: r.table for r in sim if r.table}
+    if len(tables) > 1:
+        return f"replayed over {len(tables)} different recorded tables"
+    table = next(iter(tables.values()), None)
+    configs = f"the {table.configs} configurations" if table and table.configs else "the configurations"
+    return f"replayed over {configs} recorded in the {(table and table.benchmark) or 'replayed'} table"
+
+
+def _trials_text(analysis: Analysis, bench: str) -> str:
+    runs = [r for r in analysis.runs if r.benchmark == bench]
+    if not runs or not runs[0].budget.get("total_epochs"):
+        return ""
+    per = {}
+    for r in runs:
+        per.setdefault(r.strategy, []).append(r.trials_started)
+    mean = {s: sum(v) / len(v) for s, v in per.items()}
+    ref = mean.get(analysis.reference)
+    most = max(mean, key=mean.get)
+    return (f"; at equal compute that buys more trials ({most} {mean[most]:.0f} a run"
+            + (f" against {analysis.reference}'s {ref:.0f})" if ref is not None else ")"))

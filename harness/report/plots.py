@@ -10,25 +10,25 @@ from harness.evaluate.summary import Analysis
 from harness.core.records import SIMULATED
 
 
-def colours(names: list[str]) -> dict[str, tuple]:
-    """A colour per strategy, chosen by a hash of its name, so a strategy keeps its colour from report to report.
+# The mission's strategies keep tab10's ten distinct colours in this order; any other strategy gets one of
+# tab20's lighter shades by a hash of its name, so every strategy keeps its colour from report to report.
+KNOWN = ("grid", "random", "bayes", "hyperband", "hyperopt", "bohb", "asha", "hyperopt-asha", "optuna-gp", "optuna-tpe")
 
-    Names are placed in sorted order; a name whose colour is taken gets the next free one (tab20).
-    """
+
+def colours(names: list[str]) -> dict[str, tuple]:
+    """A colour per strategy, stable across reports and distinct among the mission's ten strategies."""
     import hashlib
 
     import matplotlib
 
-    cmap = matplotlib.colormaps["tab20"]
-    slots: dict[str, int] = {}
+    strong, light = matplotlib.colormaps["tab10"], matplotlib.colormaps["tab20"]
+    out = {}
     for name in sorted(set(names)):
-        slot = int(hashlib.sha1(name.encode()).hexdigest(), 16) % cmap.N
-        for _ in range(cmap.N):  # beyond 20 names, colours repeat
-            if slot not in slots.values():
-                break
-            slot = (slot + 1) % cmap.N
-        slots[name] = slot
-    return {name: cmap(slot) for name, slot in slots.items()}
+        if name in KNOWN:
+            out[name] = strong(KNOWN.index(name))
+        else:
+            out[name] = light(1 + 2 * (int(hashlib.sha1(name.encode()).hexdigest(), 16) % 10))
+    return out
 
 
 def _figure(width=7.0, height=4.2):
@@ -44,13 +44,14 @@ def _save(fig, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig.tight_layout()
-    fig.savefig(path, format="png")
+    fig.savefig(path, format="png", bbox_inches="tight")  # a legend outside the axes stays in the file
     plt.close(fig)
     return path
 
 
 def _mean_band(grid, per_seed):
-    """Mean and 95% t-interval of the mean at each grid point, over the seeds that have a value."""
+    """Mean and 95% t-interval of the mean at each grid point, drawn only where every seed has a value: a mean over
+    the seeds that have reported so far would dip when a slower, worse seed joins it."""
     import numpy as np
     from scipy import stats
 
@@ -61,7 +62,9 @@ def _mean_band(grid, per_seed):
         mean = np.nanmean(values, axis=0) if len(values) else np.full(len(grid), np.nan)
         sd = np.nanstd(values, axis=0, ddof=1) if len(values) > 1 else np.zeros(len(grid))
         half = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1)), 0.0)
-    return mean, mean - half, mean + half
+    complete = n == len(values)
+    mean = np.where(complete, mean, np.nan)
+    return mean, np.clip(mean - half, 0.0, 1.0), np.clip(mean + half, 0.0, 1.0)
 
 
 def _step_values(points: list[curves.Point], grid, attr: str):
@@ -85,8 +88,8 @@ def best_so_far_plot(analysis: Analysis, benchmark: str, attr: str, path: Path) 
     for name in sorted({r.strategy for r in runs}):
         per_seed = [_step_values(curves.best_so_far(r), grid, attr) for r in runs if r.strategy == name]
         mean, low, high = _mean_band(grid, per_seed)
-        ax.plot(grid, mean, color=palette[name], label=f"{name} ({len(per_seed)} seeds)", lw=1.6)
-        ax.fill_between(grid, low, high, color=palette[name], alpha=0.15, lw=0)
+        ax.plot(grid, mean, color=palette[name], label=f"{name} ({len(per_seed)} seeds)", lw=1.8)
+        ax.fill_between(grid, low, high, color=palette[name], alpha=0.08, lw=0)
     target = analysis.targets.get(benchmark)
     if target:
         ax.axhline(target, color="grey", ls=":", lw=1, label=f"target {target:.3f}")
@@ -94,7 +97,8 @@ def best_so_far_plot(analysis: Analysis, benchmark: str, attr: str, path: Path) 
     clock = "simulated wall-clock" if simulated else "wall-clock"
     ax.set_xlabel(f"{clock} since the run started (s)" if attr == "elapsed_s" else "cumulative epochs trained (epochs)")
     ax.set_ylabel("best validation accuracy so far (fraction)")
-    ax.set_title(f"{benchmark}: best-so-far accuracy, mean and 95% CI over seeds")
+    ax.set_title(f"{benchmark}: best-so-far accuracy, mean and 95% CI over seeds\n(drawn from where every seed has a result)",
+                 fontsize=9)
     accs = [r.best_val_acc for r in runs]
     if accs:
         ax.set_ylim(max(0.0, min(accs) - 0.1), min(1.0, max(accs) + 0.01))
@@ -151,8 +155,53 @@ def critical_difference_plot(om, path: Path) -> Path | None:
         ax.plot([order[a][0] - 0.05, order[b][0] + 0.05], [-0.4 - 0.25 * j] * 2, color="black", lw=3, solid_capstyle="round")
     ax.axis("off")
     what = "replays" if om.clock == SIMULATED else "live runs"
-    ax.set_title(f"{what} of {', '.join(om.benchmarks)}: average rank of best validation accuracy over {om.n_blocks} "
+    ax.set_title(f"{what} of {', '.join(om.benchmarks)}: average rank of held-out test accuracy over {om.n_blocks} "
                  f"blocks (benchmark x seed); Friedman p = {om.friedman_p:.3g}", fontsize=8)
+    return _save(fig, path)
+
+
+def anytime_plot(analysis: Analysis, benchmark: str, path: Path) -> Path | None:
+    """Average rank (1 = best, at the top) on held-out test accuracy against the share of the budget spent."""
+    a = analysis.anytime.get(benchmark)
+    if a is None:
+        return None
+    palette = colours(list(a.ranks))
+    fig, ax = _figure(7.0, 4.6)
+    final = {n: r[-1] for n, r in a.ranks.items()}
+    for i, name in enumerate(sorted(a.ranks, key=final.get)):
+        ax.plot(a.fractions, a.ranks[name], color=palette[name], lw=2, marker="o", ms=4,
+                ls="-" if i < 5 else "--", label=f"{name} ({final[name]:.1f})")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(a.fractions, [("all" if f == 1 else f"1/{round(1 / f)}") for f in a.fractions])
+    k = len(a.ranks)
+    ax.set_ylim(k + 0.5, 0.5)
+    ax.set_xlabel("share of the run's budget spent (epochs, log scale)")
+    ax.set_ylabel("average rank on held-out test accuracy (1 = best)")
+    ax.set_title(f"{benchmark}: who leads as the budget is spent\n({a.seeds} seeds; legend: average rank at the full budget)",
+                 fontsize=9)
+    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def time_split_plot(analysis: Analysis, benchmark: str, path: Path) -> Path:
+    """Per strategy, a run's mean seconds in training epochs and outside them (Ray's start-up, per-trial overhead,
+    the searcher's own time), so that a small problem's wall-clock is not read as training time."""
+    runs = [r for r in analysis.runs if r.benchmark == benchmark]
+    names = sorted({r.strategy for r in runs})
+    fig, ax = _figure(7.0, 0.8 + 0.35 * len(names))
+    train, other = [], []
+    for name in names:
+        mine = [r for r in runs if r.strategy == name]
+        slots = [min(r.budget.get("max_concurrent_trials", 1), max(len(r.trials), 1)) for r in mine]
+        train.append(sum(r.train_s / s for r, s in zip(mine, slots)) / len(mine))
+        other.append(sum(max(r.wallclock_s - r.train_s / s, 0.0) for r, s in zip(mine, slots)) / len(mine))
+    ax.barh(names, train, color="#4c72b0", label="training epochs")
+    ax.barh(names, other, left=train, color="#c8c8c8", label="start-up, per-trial overhead, searcher")
+    clock = "simulated " if any(r.clock == SIMULATED for r in runs) else ""
+    ax.set_xlabel(f"mean {clock}seconds a run")
+    ax.set_title(f"{benchmark}: where a run's wall-clock goes", fontsize=9)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)
     return _save(fig, path)
 
 
@@ -160,6 +209,9 @@ def all_plots(analysis: Analysis, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for bench in sorted(analysis.targets):
+        anytime = anytime_plot(analysis, bench, folder / f"anytime_{bench}.png")
+        out += [anytime] if anytime else []
+        out.append(time_split_plot(analysis, bench, folder / f"{bench}-time-split.png"))
         out.append(best_so_far_plot(analysis, bench, "elapsed_s", folder / f"{bench}-best-vs-wallclock.png"))
         out.append(best_so_far_plot(analysis, bench, "epochs", folder / f"{bench}-best-vs-epochs.png"))
         out.append(accuracy_vs_compute_plot(analysis, bench, folder / f"{bench}-accuracy-vs-compute.png"))
