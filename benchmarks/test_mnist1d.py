@@ -55,9 +55,10 @@ TABLE_LEVELS = {
 }
 
 # ----------------------------------------------------------------------------------------------
-# Budget: 24 trials of at most 27 epochs, one at a time so that a seed repeats exactly;
-# ASHA/Hyperband/BOHB rungs at 1, 3, 9 and 27 epochs.
-BUDGET = Budget(max_epochs=27, num_trials=24, max_concurrent_trials=1, cpus_per_trial=1)
+# Budget: equal compute. Every strategy may train 648 epochs in all (24 full trials of 27 epochs, the grid's
+# 24 points), one trial at a time so that a seed repeats exactly; an early-stopping strategy (ASHA/Hyperband/BOHB
+# rungs at 1, 3, 9 and 27 epochs) spends what it saves on more trials.
+BUDGET = Budget(max_epochs=27, num_trials=None, total_epochs=24 * 27, max_concurrent_trials=1, cpus_per_trial=1)
 
 PROBLEM = Problem(
     name="mnist1d",

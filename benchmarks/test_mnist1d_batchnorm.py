@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from harness import Budget, Choice, Hypothesis, LogUniform, Problem, SearchSpace
-from harness.evaluate.stats import sign_flip_method, signed_rank_test
+from harness.evaluate.stats import min_sign_flip_p, seeds_needed, signed_rank_test, summarize
 from harness.run.invariants import assert_sound
 from harness.core.records import FAILED
 from harness.run.live.models import conv1d
@@ -75,24 +75,30 @@ def paired_differences(records, high: bool) -> list[float]:
 
 
 def answer(records) -> str:
+    """The seed is the unit: the (seed, learning rate) pairs of one seed share its data split and initial weights, so
+    they are not independent. Each seed contributes its mean difference; the test is over those seed means."""
     parts = []
-    for high in (True, False):
-        diffs = paired_differences(records, high)
-        if not diffs:
-            continue
-        p, _ = signed_rank_test(diffs, [0.0] * len(diffs))
-        where = f"lr > {HIGH_LR:g}" if high else f"lr <= {HIGH_LR:g}"
-        mean = sum(diffs) / len(diffs)
-        method = sign_flip_method(sum(d != 0 for d in diffs))
-        per_seed = [paired_differences([r], high) for r in records]
-        seed_means = ", ".join(f"{sum(d) / len(d):+.3f}" for d in per_seed if d)
-        parts.append(f"at {where}, BatchNorm changes held-out test accuracy by {mean:+.3f} on average "
-                     f"({sum(d > 0 for d in diffs)} of {len(diffs)} pairs higher with it; two-sided signed-rank "
-                     f"test p = {p:.2g}, {method}; mean by seed: {seed_means})")
     seeds = sorted({r.seed for r in records})
-    return ("; ".join(parts) + f". Pairs: the same learning rate with and without BatchNorm, from {len(seeds)} seed(s) "
-            f"{seeds}; pairs of one seed share its data split and initial weights, so p is conditional on them. "
-            f"Accuracy is the test accuracy after the last of {BUDGET.max_epochs} epochs.")
+    for high in (True, False):
+        per_seed = [d for d in (paired_differences([r], high) for r in records) if d]
+        if not per_seed:
+            continue
+        means = [sum(d) / len(d) for d in per_seed]
+        where = f"lr > {HIGH_LR:g}" if high else f"lr <= {HIGH_LR:g}"
+        s = summarize(means)
+        interval = f" [{s.ci_low:+.3f}, {s.ci_high:+.3f}]" if s.ci_low is not None else ""
+        differing = sum(m != 0 for m in means)
+        p, _ = signed_rank_test(means, [0.0] * len(means))
+        floor = min_sign_flip_p(differing)
+        test = (f"two-sided signed-rank test over the {len(means)} seed means, p = {p:.2g}"
+                + (f", the smallest p {len(means)} seeds allow (a test at 0.05 needs >= {seeds_needed(1)} seeds)"
+                   if floor >= 0.05 else ""))
+        pairs = sum(len(d) for d in per_seed)
+        parts.append(f"at {where}, BatchNorm changes held-out test accuracy by {s.mean:+.3f}{interval} "
+                     f"(mean over seeds of each seed's mean over its learning rates; {test}; "
+                     f"{sum(x > 0 for d in per_seed for x in d)} of {pairs} (seed, lr) pairs higher with it)")
+    return ("; ".join(parts) + f". Seeds {seeds}; accuracy is the test accuracy after the last of "
+            f"{BUDGET.max_epochs} epochs.")
 
 
 HYPOTHESIS = Hypothesis("Does BatchNorm keep accuracy at learning rates above 1e-2?", answer)

@@ -15,12 +15,18 @@ __all__ = ["Strategy", "TuneSetup", "asha", "hyperopt_tpe", "num_samples", "star
 
 def startup_trials(budget: "Budget") -> int:
     """Random start-up points before a model-based searcher leads: a quarter of the trial budget, at least 2."""
-    return max(2, (budget.num_trials or 20) // 4)
+    return max(2, (budget.nominal_trials or 20) // 4)
 
 
-def num_samples(budget: "Budget") -> int:
-    """Ray's ``num_samples``: the trial budget, or -1 (until the wall-clock cap) when it has none."""
-    return budget.num_trials if budget.num_trials is not None else -1
+def num_samples(budget: "Budget", early_stopping: bool = False) -> int:
+    """Ray's ``num_samples``: the trial budget; at equal compute (``total_epochs``, no trial count) as many trials as
+    the epochs could pay for (``max_epochs`` each without early stopping, at least one each with it; the run ends when
+    the epochs are spent, so this only bounds the trials created up front); -1 (until the wall-clock cap) otherwise."""
+    if budget.num_trials is not None:
+        return budget.num_trials
+    if budget.total_epochs is not None:
+        return budget.total_epochs if early_stopping else -(-budget.total_epochs // budget.max_epochs)
+    return -1
 
 
 def variant_generator(seed: int):

@@ -10,7 +10,7 @@ def build(problem, budget, seed):
     scheduler = HyperBandForBOHB(
         time_attr="training_iteration", max_t=budget.max_epochs, reduction_factor=problem.reduction_factor
     )
-    return TuneSetup(problem.space.to_tune(), TuneBOHB(seed=seed), scheduler, num_samples(budget))
+    return TuneSetup(problem.space.to_tune(), TuneBOHB(seed=seed), scheduler, num_samples(budget, early_stopping=True))
 
 
 STRATEGY = Strategy("bohb", "TuneBOHB + HyperBandForBOHB", build, multi_fidelity=True)

@@ -9,7 +9,7 @@ def build(problem, budget, seed):
     scheduler = HyperBandScheduler(
         time_attr="training_iteration", max_t=budget.max_epochs, reduction_factor=problem.reduction_factor
     )
-    return TuneSetup(problem.space.to_tune(), variant_generator(seed), scheduler, num_samples(budget))
+    return TuneSetup(problem.space.to_tune(), variant_generator(seed), scheduler, num_samples(budget, early_stopping=True))
 
 
 STRATEGY = Strategy("hyperband", "HyperBandScheduler + random sampling", build, multi_fidelity=True)

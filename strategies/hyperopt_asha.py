@@ -5,7 +5,7 @@ from strategies._base import Strategy, TuneSetup, asha, hyperopt_tpe, num_sample
 
 def build(problem, budget, seed):
     return TuneSetup(
-        problem.space.to_tune(), hyperopt_tpe(problem, budget, seed), asha(problem, budget), num_samples(budget)
+        problem.space.to_tune(), hyperopt_tpe(problem, budget, seed), asha(problem, budget), num_samples(budget, early_stopping=True)
     )
 
 

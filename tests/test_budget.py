@@ -38,3 +38,14 @@ def test_overrides_parse_and_revalidate():
         budget.with_overrides({"max_epochs": "three"})
     with pytest.raises(ConfigError, match="name=value"):
         parse_overrides(["max_epochs"])
+
+
+def test_an_equal_compute_budget_is_a_limit_and_is_checked():
+    budget = Budget(max_epochs=9, num_trials=None, total_epochs=108)
+    assert budget.nominal_trials == 12 and budget.to_dict()["total_epochs"] == 108
+    assert "total_epochs" not in Budget(max_epochs=9, num_trials=12).to_dict()  # fixed-trial budgets keep their form
+    with pytest.raises(ConfigError, match="total_epochs must be a whole number >= max_epochs"):
+        Budget(max_epochs=9, num_trials=None, total_epochs=5)
+    with pytest.raises(ConfigError, match="no limit"):
+        Budget(max_epochs=9, num_trials=None)
+    assert budget.with_overrides({"total_epochs": "216"}).total_epochs == 216

@@ -138,14 +138,29 @@ def test_one_bad_seed_is_noise_not_a_regression(tmp_path):
     assert "1 changed seeds could never reach significance" in finding.note and "needs >= 5 changed seeds" in finding.note
 
 
-def test_too_few_seeds_says_so_and_how_many_it_needs(tmp_path):
+def test_too_few_seeds_is_inconclusive_never_passed(tmp_path):
     base = session(seeds=4)
     every = session(seeds=4, change=lambda s, seed, v: {**v, "best": v["best"] - 0.2} if s == "random" else v)
     result = evaluate(every, baseline_of(base, tmp_path), RULES)
-    assert result.passed  # 4 seeds: 1/16 can never be < 0.05
+    assert not result.passed and result.inconclusive and not result.regressions  # 4 seeds: 1/16 can never be < 0.05
     text = result.report()
     assert "4 changed seeds could never reach significance" in text and "needs >= 5 changed seeds" in text
-    assert "this gate cannot fail; it needs >= 5 seeds" in text
+    assert "the gate is inconclusive; it needs >= 5 seeds" in text and "gate INCONCLUSIVE (not passed" in text
+    # Runs that repeat bit for bit moved nothing: at 4 seeds that still passes.
+    same = evaluate(base, baseline_of(base, tmp_path), RULES)
+    assert same.passed and not same.family
+
+
+def test_a_run_whose_trials_all_failed_is_a_regression(tmp_path):
+    import dataclasses
+
+    base = session()
+    failed = [dataclasses.replace(r, best_val_acc=None, test_acc=None, best_config=None, best_trial_id=None)
+              if (r.strategy, r.seed) == ("random", 3) else r for r in base]
+    result = evaluate(failed, baseline_of(base, tmp_path), RULES)
+    assert not result.passed and result.failed_runs == ("digits_replay/random seed 3",)
+    assert "REGRESSION digits_replay/random seed 3: every trial failed" in result.report()
+    assert "gate FAILED: 1 regression(s)" in result.report()
 
 
 @pytest.mark.parametrize("what, change, message", [
@@ -208,6 +223,18 @@ def test_the_gate_command_exits_by_its_verdict(tmp_path):
     assert unlike.returncode == 2 and unlike.stderr.strip().count("\n") == 0 and "table fingerprint fp differs" in unlike.stderr
     usage = cli("gate", "--baseline", str(baseline), "--rule", "best_val_acc:+1")
     assert usage.returncode == 2 and "write best_val_acc:-1" in usage.stderr
+
+
+def test_the_gate_command_exits_non_zero_when_it_cannot_tell(tmp_path):
+    from harness.core.store import ResultStore
+
+    store = ResultStore(tmp_path / "results")
+    for r in session(seeds=3, change=lambda s, seed, v: {**v, "saved": v["saved"] * 0.6} if s == "asha" else v):
+        store.save(r)
+    baseline = tmp_path / "b.json"
+    save_baseline(session(seeds=3), baseline)  # asha's compute saved was 1/0.6 of today's on every seed
+    done = cli("gate", "--baseline", str(baseline), "--results-dir", str(tmp_path / "results"))
+    assert done.returncode == 1 and "gate INCONCLUSIVE" in done.stdout and "gate passed" not in done.stdout
 
 
 def test_gate_help_works():

@@ -179,6 +179,23 @@ def test_same_seed_same_replay_bit_for_bit(name, workers, ray_local):
     assert json.dumps(comparable(first), sort_keys=True) == json.dumps(comparable(second), sort_keys=True)
 
 
+@pytest.mark.parametrize("name, workers", [("random", 1), ("asha", 1), ("hyperband", 2), ("bohb", 1)])
+def test_an_equal_compute_budget_spends_exactly_its_epochs_and_repeats_bit_for_bit(name, workers, ray_local):
+    from harness.core.records import CUT_BY_TOTAL
+
+    budget = Budget(max_epochs=EPOCHS, num_trials=None, total_epochs=4 * EPOCHS, max_concurrent_trials=workers)
+    first, second = (runner.run(toy_problem(budget), strategies.get(name), seed=2) for _ in range(2))
+    assert first.epochs_used == 4 * EPOCHS and first.budget["total_epochs"] == 4 * EPOCHS
+    assert all(t.epochs for t in first.trials)  # trials created up front but never started are not kept
+    if strategies.get(name).multi_fidelity:  # it spent the epochs on more trials than 4 full ones
+        assert len(first.trials) > 4 and any(t.epochs_used < EPOCHS for t in first.trials)
+    else:
+        assert len(first.trials) == 4 and first.compute_saved == 0.0
+    cut = [t for t in first.trials if t.outcome == CUT_BY_TOTAL]
+    assert all(t.epochs_used < EPOCHS for t in cut)  # cut by the budget, and counted at what they used
+    assert json.dumps(comparable(first), sort_keys=True) == json.dumps(comparable(second), sort_keys=True)
+
+
 def test_the_searchers_run_on_one_thread_and_the_driver_gets_its_threads_back(ray_local, monkeypatch):
     from ray.tune.search.bayesopt import BayesOptSearch
     from threadpoolctl import threadpool_info

@@ -78,7 +78,8 @@ def test_report_renders_from_a_results_folder(tmp_path):
         assert (tmp_path / name).stat().st_size > 200
     pngs = sorted((tmp_path / "plots").glob("*.png"))
     assert [p.name for p in pngs] == [
-        "critical-difference-real.png", "digits-accuracy-vs-compute.png", "digits-best-vs-epochs.png", "digits-best-vs-wallclock.png",
+        "anytime_digits.png", "critical-difference-real.png", "digits-accuracy-vs-compute.png", "digits-best-vs-epochs.png",
+        "digits-best-vs-wallclock.png", "digits-time-split.png",
     ]
     for png in pngs:
         data = png.read_bytes()
@@ -86,7 +87,7 @@ def test_report_renders_from_a_results_folder(tmp_path):
         width, height = struct.unpack(">II", data[16:24])
         assert 400 <= width <= 2000 and 150 <= height <= 1500 and len(data) > 10_000
     page = (tmp_path / "report.html").read_text()
-    assert "data:image/png;base64," in page and page.count("<img") == 4
+    assert "data:image/png;base64," in page and page.count("<img") == 6
     assert "http://" not in page and "https://" not in page and "<script" not in page and "<link" not in page
     md = (tmp_path / "report.md").read_text()
     assert "| digits | asha | 7 |" in md and "better (Holm p=0.0312, A12=1.00)" in md and "](plots/" in md and "commit abc" in md

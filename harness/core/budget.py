@@ -13,8 +13,11 @@ class Budget:
     """What one tuning run may spend.
 
     ``gpus_per_trial=None`` means "automatic": a share of a GPU when the Ray cluster has one,
-    none otherwise. A run ends when ``num_trials`` trials have finished or ``wallclock_s``
-    has passed, whichever comes first; at least one of the two must be set.
+    none otherwise. A run ends when ``num_trials`` trials have finished, when its trials together
+    have trained ``total_epochs`` epochs, or when ``wallclock_s`` has passed, whichever comes first;
+    at least one must be set. ``total_epochs`` without ``num_trials`` is an **equal-compute** budget:
+    every strategy may spend the same epochs, and searchers keep proposing until they are spent, so an
+    early-stopping strategy turns the compute it saves into more trials.
     """
 
     max_epochs: int
@@ -23,12 +26,16 @@ class Budget:
     cpus_per_trial: float = 1.0
     gpus_per_trial: float | None = None
     wallclock_s: float | None = None
+    total_epochs: int | None = None  # epochs all trials of a run may train together
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_epochs, int) or self.max_epochs < 1:
             raise ConfigError(f"budget: max_epochs must be a whole number >= 1, got {self.max_epochs!r}")
-        if self.num_trials is None and self.wallclock_s is None:
-            raise ConfigError("budget: no limit (num_trials and wallclock_s are both unset); set at least one")
+        if self.num_trials is None and self.wallclock_s is None and self.total_epochs is None:
+            raise ConfigError("budget: no limit (num_trials, total_epochs and wallclock_s are all unset); set at least one")
+        if self.total_epochs is not None and (not isinstance(self.total_epochs, int) or self.total_epochs < self.max_epochs):
+            raise ConfigError(f"budget: total_epochs must be a whole number >= max_epochs ({self.max_epochs}), "
+                              f"got {self.total_epochs!r}")
         if self.num_trials is not None and (not isinstance(self.num_trials, int) or self.num_trials < 1):
             raise ConfigError(f"budget: num_trials must be a whole number >= 1, got {self.num_trials!r}")
         if self.wallclock_s is not None and not self.wallclock_s > 0:
@@ -41,6 +48,13 @@ class Budget:
             raise ConfigError(f"budget: cpus_per_trial must be > 0, got {self.cpus_per_trial!r}")
         if self.gpus_per_trial is not None and not 0 <= self.gpus_per_trial <= 1:
             raise ConfigError(f"budget: gpus_per_trial must be in [0, 1], got {self.gpus_per_trial!r}")
+
+    @property
+    def nominal_trials(self) -> int | None:
+        """Trials the budget pays for in full: ``num_trials``, or ``total_epochs // max_epochs`` at equal compute."""
+        if self.num_trials is not None:
+            return self.num_trials
+        return self.total_epochs // self.max_epochs if self.total_epochs is not None else None
 
     @classmethod
     def field_names(cls) -> list[str]:
@@ -55,10 +69,12 @@ class Budget:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, object]:
-        return dataclasses.asdict(self)
+        # total_epochs is left out while unset, so that a fixed-trial budget keeps the form (and the problem
+        # fingerprint) it had before equal-compute budgets existed.
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "total_epochs" or v is not None}
 
 
-_INT_FIELDS = {"max_epochs", "num_trials", "max_concurrent_trials"}
+_INT_FIELDS = {"max_epochs", "num_trials", "max_concurrent_trials", "total_epochs"}
 
 
 def _parse_field(name: str, text: str) -> object:

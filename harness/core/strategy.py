@@ -56,8 +56,13 @@ class Strategy:
                     f"strategy {self.name}: the grid of {problem.name} has {space.grid_size} points "
                     f"but the budget allows {budget.num_trials} trials"
                 )
-        elif budget.num_trials is None and not self.multi_fidelity and budget.wallclock_s is None:
-            raise ConfigError(f"strategy {self.name}: an unlimited number of trials needs wallclock_s")
+            if budget.total_epochs is not None and space.grid_size * budget.max_epochs > budget.total_epochs:
+                raise ConfigError(
+                    f"strategy {self.name}: the grid of {problem.name} needs {space.grid_size} x {budget.max_epochs} "
+                    f"epochs but the budget allows total_epochs={budget.total_epochs}"
+                )
+        elif budget.num_trials is None and budget.wallclock_s is None and budget.total_epochs is None:
+            raise ConfigError(f"strategy {self.name}: an unlimited number of trials needs total_epochs or wallclock_s")
         if self.multi_fidelity:
             rung = problem.grace_epochs if self.first_rung == "grace" else budget.max_epochs // problem.reduction_factor
             if not 1 <= rung < budget.max_epochs:

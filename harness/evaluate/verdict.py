@@ -47,11 +47,17 @@ class Claim:
     reached: int | None = None  # compute to match: seeds on which the strategy reached the target
 
 
-def verdict(analysis: Analysis) -> list[str]:
-    """The verdict as lines of text: each benchmark's lines, the comparison across problems, the error control."""
+def claims_judged(analysis: Analysis) -> tuple[dict[tuple, Claim], dict[tuple, paired.Judged]]:
+    """Every claim the verdict tests, by key, and its judgement in the one Holm family they all share."""
     claims = {c.key: c for bench in sorted(analysis.targets) for c in _claims(analysis, bench)}
     judged = paired.judge({k: c.p for k, c in claims.items()}, {k: c.differing for k, c in claims.items()},
                           analysis.alpha)
+    return claims, judged
+
+
+def verdict(analysis: Analysis) -> list[str]:
+    """The verdict as lines of text: each benchmark's lines, the comparison across problems, the error control."""
+    claims, judged = claims_judged(analysis)
     lines = []
     for bench in sorted(analysis.targets):
         lines += benchmark_verdict(analysis, bench, claims, judged)

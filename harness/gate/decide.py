@@ -79,6 +79,7 @@ class GateResult:
     findings: tuple[Finding, ...]
     alpha: float
     unmatched: tuple[str, ...]  # runs or baseline entries with nothing to pair with
+    failed_runs: tuple[str, ...] = ()  # "benchmark/strategy seed s": a run that found nothing (every trial failed)
 
     @property
     def regressions(self) -> list[Finding]:
@@ -89,8 +90,15 @@ class GateResult:
         return [f for f in self.findings if f.p is not None]
 
     @property
+    def inconclusive(self) -> bool:
+        """Some pair moved, but with these seeds no change could ever be significant: the gate cannot tell."""
+        m, n = len(self.family), max((f.n for f in self.findings), default=0)
+        return m > 0 and min_sign_flip_p(n, "greater") >= self.alpha / m
+
+    @property
     def passed(self) -> bool:
-        return not self.regressions
+        """No regression, no failed run, and a family the seeds could have tested (nothing moved also passes)."""
+        return not self.regressions and not self.failed_runs and not self.inconclusive
 
     def power_note(self) -> str:
         """What this gate could detect at all, given its family and seeds."""
@@ -101,11 +109,13 @@ class GateResult:
         text = (f"family: {m} of {len(self.findings)} gated (strategy, metric) pairs moved; Holm's first step needs "
                 f"p < {self.alpha / m:.3g}, and {n} paired seeds give at best p = {smallest:.3g}")
         if smallest >= self.alpha / m:
-            text += f": this gate cannot fail; it needs >= {seeds_needed(m, self.alpha, 'greater')} seeds"
+            text += f": no change could be significant, so the gate is inconclusive; it needs >= {seeds_needed(m, self.alpha, 'greater')} seeds"
         return text
 
     def report(self) -> str:
         lines = []
+        for run in self.failed_runs:
+            lines.append(f"REGRESSION {run}: every trial failed, where the baseline's run found a result")
         for f in self.regressions:
             lines.append(f"REGRESSION {f.line()}")
         for f in (f for f in self.findings if f.worse and not f.regressed):
@@ -113,10 +123,13 @@ class GateResult:
         for text in self.unmatched:
             lines.append(f"unmatched: {text}")
         lines.append(self.power_note())
-        verdict = "FAILED" if self.regressions else "passed"
+        verdict = ("FAILED" if self.regressions or self.failed_runs else
+                   "INCONCLUSIVE (not passed: pairs moved, and these seeds could not show a regression)"
+                   if self.inconclusive else "passed")
         lines.append(
-            f"gate {verdict}: {len(self.regressions)} regression(s) in {len(self.findings)} (strategy, metric) comparisons "
-            f"at alpha {self.alpha} (one-sided sign-flip tests, Holm over the {len(self.family)} that moved)"
+            f"gate {verdict}: {len(self.regressions) + len(self.failed_runs)} regression(s) in {len(self.findings)} "
+            f"(strategy, metric) comparisons at alpha {self.alpha} (one-sided sign-flip tests, Holm over the "
+            f"{len(self.family)} that moved; a failed run is a regression by itself)"
         )
         return "\n".join(lines) + "\n"
 
@@ -140,14 +153,18 @@ def evaluate(records: Iterable[RunRecord], baseline: dict, rules: Iterable[Rule]
                   if b in {k[0] for k in current}]
 
     raw: list[tuple[tuple, Rule, list[float], list[float]]] = []
+    failed = []
     for key in sorted(set(current) & set(base)):
         seeds = sorted(set(current[key]) & set(base[key]))
+        # A run whose every trial failed is the worst outcome, never a missing pair to drop.
+        failed += [f"{key[0]}/{key[1]} seed {s}" for s in seeds if current[key][s].best_val_acc is None
+                   and base[key][s]["metrics"].get("best_val_acc") is not None]
         for rule in rules:
             get = METRICS[rule.metric][0]
             pairs = [(base[key][s]["metrics"].get(rule.metric), get(current[key][s])) for s in seeds]
             pairs = [(b, c) for b, c in pairs if b is not None and c is not None]
             raw.append((key, rule, [b for b, _ in pairs], [c for _, c in pairs]))
-    return GateResult(decide(raw, alpha), alpha, tuple(unmatched))
+    return GateResult(decide(raw, alpha), alpha, tuple(unmatched), tuple(failed))
 
 
 def decide(raw: list[tuple[tuple, Rule, list[float], list[float]]], alpha: float = ALPHA) -> tuple[Finding, ...]:

@@ -23,7 +23,9 @@ from harness.report.tables import HEADERS, cells, markdown_table, sorted_rows, s
 def markdown(analysis: Analysis, images: list[Path], hypotheses: dict[str, str] | None = None,
              verdict_lines: list[str] | None = None) -> str:
     lines = verdict(analysis) if verdict_lines is None else verdict_lines
-    out = ["# Tuning-strategy comparison", "", "## Verdict", ""] + [f"- {line}" for line in lines] + [""]
+    # A benchmark's first verdict line is an item; its further lines (indented) are items under it.
+    out = ["# Tuning-strategy comparison", "", "## Verdict", ""] + [
+        f"  - {line.strip()}" if line.startswith("  ") else f"- {line}" for line in lines] + [""]
     if hypotheses:
         out += ["## Hypotheses", ""] + [f"- {bench}: {text}" for bench, text in sorted(hypotheses.items())] + [""]
     out += _settings(analysis)
@@ -48,13 +50,18 @@ def _settings(analysis: Analysis) -> list[str]:
         f"held-out test accuracy (of the configuration it selected, at the epoch it selected it): a two-sided exact "
         f"Wilcoxon signed-rank test paired by seed (ties enumerated exactly), Holm-corrected over the strategies "
         f"compared on that metric; better/worse is the sign of the signed-rank statistic; effect size Vargha-Delaney A12",
-        f"- significance level: {analysis.alpha}; CIs: 95% Student-t interval of the mean over seeds",
+        f"- significance level: {analysis.alpha}; CIs: 95% Student-t intervals over seeds, on the log scale for times "
+        f"(their centre is then the geometric mean) and clipped to [0, 1] for accuracies and shares, so no interval "
+        f"leaves its quantity's range",
+        "- error control: the verdict's claims (every benchmark's test-accuracy, compute-to-match and Friedman tests) "
+        "form one Holm family, so the verdict's family-wise error is at most alpha; the table's tests hold per column",
         f"- with n differing seeds the exact test cannot go below p = 2/2^n, and Holm's first step over m comparisons "
         f"needs p < alpha/m: a comparison that could not reach significance even with every sign alike is reported as "
         f"too few seeds, not as no difference (with {len({r.strategy for r in analysis.rows})} strategies: "
         f"{seeds_for_a_verdict(len({r.strategy for r in analysis.rows}), analysis.alpha)} differing seeds)",
         "- omnibus: one Friedman test per clock (live runs and replays of a problem are never pooled as independent "
-        "blocks), blocks = (benchmark, seed), on best validation accuracy",
+        "blocks), blocks = (benchmark, seed), on held-out test accuracy; average ranks too",
+        "- time to target: a seed that never reached the target counts at its run's end (a lower bound), never dropped",
         f"- time to target: first time the best-so-far reaches the target ({analysis.target_fraction:g} x the best accuracy any strategy reached, unless set): {targets}",
         "- AUC: area under best-so-far accuracy over cumulative epochs, divided by the budget's epochs (num_trials x max_epochs)",
         *clock_notes(analysis.runs),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.core.records import CUT_BY_WALLCLOCK, OUTCOMES, RunRecord
+from harness.core.records import CUT_BY_TOTAL, CUT_BY_WALLCLOCK, OUTCOMES, RunRecord
 
 TERMINAL_STATES = ("TERMINATED", "ERROR")
 
@@ -36,12 +36,15 @@ def run_problems(record: RunRecord, chance: float, multi_fidelity: bool, bar: fl
     for t in record.trials:
         if t.outcome not in OUTCOMES:
             problems.append(f"trial {t.trial_id}: unknown outcome {t.outcome!r}")
-        if t.final_state not in TERMINAL_STATES and t.outcome != CUT_BY_WALLCLOCK:
+        if t.final_state not in TERMINAL_STATES and t.outcome not in (CUT_BY_WALLCLOCK, CUT_BY_TOTAL):
             problems.append(f"trial {t.trial_id}: ended {t.final_state} ({t.outcome}), not a terminal state")
         if t.epochs_used > record.budget["max_epochs"]:
             problems.append(f"trial {t.trial_id}: {t.epochs_used} epochs exceed max_epochs")
     if record.epochs_used != sum(t.epochs_used for t in record.trials):
         problems.append("epochs_used does not match the recorded traces")
+    total = record.budget.get("total_epochs")
+    if total is not None and record.epochs_used > total:
+        problems.append(f"{record.epochs_used} epochs used exceed the budget's total_epochs={total}")
     if record.epochs_full and abs(record.compute_saved - (1 - record.epochs_used / record.epochs_full)) > 1e-12:
         problems.append("compute_saved does not match epochs_used / epochs_full")
     concurrency = observed_concurrency(record)
