@@ -9,7 +9,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: harness/core/provenance.py -> the repo root
 PACKAGES = (
     "torch", "torchvision", "ray", "hyperopt", "optuna", "bayesian-optimization", "hpbandster",
     "ConfigSpace", "scipy", "numpy", "scikit-learn", "mads-datasets", "pytest", "pytest-benchmark",
