@@ -115,3 +115,55 @@ def test_observed_concurrency_from_traces():
         record = _record(problem, SimpleNamespace(name="random"), 0, problem.budget, "2026", 2.0, 2.0, trials, 0.0, "local")
         assert observed_concurrency(record) == expected
     assert any("2 trials ran at once" in p for p in run_problems(record, 0.1, multi_fidelity=False))
+
+
+def test_a_retried_trial_keeps_the_attempt_that_counts_the_node_it_ran_on_and_its_retry(tmp_path):
+    """Tune retries a failed trial (problem.max_failures) from the start and requeues it last: the record keeps the
+    retry's epochs once each, the node of its last result, one line for the lost attempt, and the creation order."""
+    from harness.core.records import RunRecord
+
+    error = tmp_path / "error.txt"
+    error.write_text("Failure # 1 (occurred at 2026-01-01_00-00-00)\nThe actor is dead because its node has died.\n"
+                     "\tip: 10.0.0.2\n")
+    a = SimpleNamespace(trial_id="a", status="RUNNING", config={"lr": 0.01}, error_file=str(error), get_error=lambda: None)
+    b = fake_trial("b", "RUNNING")
+    rec = Recorder(None, "t", None, real_arrival_s)
+    rec.on_trial_start(0, [a, b], a)
+
+    def epochs(trial, numbers, node):
+        for e in numbers:
+            rec.on_trial_result(0, [], trial, {"epoch": e, "val_acc": 0.5 + e / 10, "epoch_s": 0.1, "node_ip": node})
+
+    epochs(a, [1, 2], "10.0.0.2")
+    epochs(b, [1, 2, 3], "10.0.0.1")
+    rec.on_trial_recover(0, [b, a], a)  # the node of a was lost after its epoch 2
+    epochs(a, [1, 2, 3], "10.0.0.1")  # the retry starts again on the node left
+    a.status = b.status = "TERMINATED"
+    rec.on_trial_complete(0, [b, a], b)
+    rec.on_trial_complete(0, [b, a], a)
+    rec.on_experiment_end([b, a])  # Tune's list: the retried trial last
+    budget = Budget(max_epochs=3, num_trials=2)
+    trials = rec.trial_records(budget, None, False)
+    assert [t.trial_id for t in trials] == ["a", "b"]  # the order Tune created them in
+    first = trials[0]
+    assert [e.epoch for e in first.epochs] == [1, 2, 3] and first.outcome == COMPLETED and first.node == "10.0.0.1"
+    assert first.retries == ("attempt 1 on 10.0.0.2 failed after epoch 2: The actor is dead because its node has died.",)
+    assert trials[1].retries == () and trials[1].node == "10.0.0.1"
+    record = _record(tiny_problem(budget=budget), SimpleNamespace(name="random"), 0, budget, "2026", 1.0, 1.0, trials,
+                     0.0, "10.0.0.1:6379")
+    assert record.provenance["max_failures"] == 1 and record.epochs_used == 6
+    assert RunRecord.from_dict(record.to_dict()) == record  # retries come back as a tuple
+    old = record.to_dict()
+    old["schema_version"] = 3
+    for t in old["trials"]:
+        del t["node"], t["retries"]
+    assert [(t.node, t.retries) for t in RunRecord.from_dict(old).trials] == [(None, ()), (None, ())]  # older records load
+
+
+def test_max_failures_is_a_problems_and_not_negative():
+    from harness.core.errors import ConfigError
+
+    assert tiny_problem().max_failures == 1
+    assert tiny_problem(max_failures=0).fingerprint == tiny_problem().fingerprint  # retries do not change what is measured
+    with pytest.raises(ConfigError, match="max_failures"):
+        tiny_problem(max_failures=-1)

@@ -20,7 +20,10 @@ class BaseProblem:
     """What every problem has: a name, the data set it is about, a space, a budget and a schedule.
 
     ``grace_epochs`` and ``reduction_factor`` configure the multi-fidelity schedulers. ``dataset`` names the
-    data set (a module of ``datasets/``) that ``--datasets`` selects by.
+    data set (a module of ``datasets/``) that ``--datasets`` selects by. ``max_failures`` is how often Ray Tune
+    retries a trial that fails (its node lost, its worker killed, or its own error: Tune does not tell them apart),
+    from its latest checkpoint or from the start; every retry is in the trial's record. It is not part of the
+    fingerprint: a retry repeats the trial, it does not change what the run measures.
     """
 
     name: str
@@ -30,6 +33,7 @@ class BaseProblem:
     dataset: str = ""  # required: the data set it trains on (or whose table it replays), e.g. "digits"
     grace_epochs: int = 1
     reduction_factor: int = 3
+    max_failures: int = 1
 
     is_replay: ClassVar[bool] = False
     clock: ClassVar[str] = REAL
@@ -48,6 +52,9 @@ class BaseProblem:
             )
         if self.reduction_factor < 2:
             raise ConfigError(f"problem {self.name}: reduction_factor must be >= 2, got {self.reduction_factor}")
+        if self.max_failures < 0:
+            raise ConfigError(f"problem {self.name}: max_failures must be >= 0 (retries of a failed trial), "
+                              f"got {self.max_failures}")
 
     @property
     def table_fingerprint(self) -> str | None:
@@ -106,6 +113,9 @@ class ReplayProblem(BaseProblem):
     """A replay: a learning-curve table (``harness.run.replay.table``) whose epochs are looked up on a simulated clock."""
 
     table: Any  # a harness.run.replay.table.LearningCurveTable
+    # A replay looks its epochs up in the driver (simulated actors): there is no node to lose, and a failure the table
+    # records would only fail again. Retrying would spend simulated time the recorded run never spent.
+    max_failures: int = 0
 
     is_replay: ClassVar[bool] = True
     clock: ClassVar[str] = SIMULATED

@@ -10,10 +10,11 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-# 2 added clock and real_s; 3 added held-out test accuracy (per epoch, and of the selected configuration).
-# Older records read as real-clock runs without test accuracy.
-SCHEMA_VERSION = 3
-READ_VERSIONS = (1, 2, 3)
+# 2 added clock and real_s; 3 added held-out test accuracy (per epoch, and of the selected configuration);
+# 4 added each trial's node and retries. Older records read as real-clock runs without test accuracy, and
+# trials whose node is unknown (None) and that were never retried.
+SCHEMA_VERSION = 4
+READ_VERSIONS = (1, 2, 3, 4)
 
 
 class Clock(enum.StrEnum):
@@ -70,6 +71,10 @@ class TrialRecord:
     outcome: str  # one of OUTCOMES
     epochs: tuple[EpochRecord, ...] = ()
     error: str | None = None
+    node: str | None = None  # the IP of the Ray node its last result came from (None: no result, or an older record)
+    # One line per failed attempt that Ray Tune retried (problem.max_failures): the node it ran on, the epochs it
+    # had reported, the error. ``epochs`` hold the attempt that counts: a retry's epochs replace the lost ones.
+    retries: tuple[str, ...] = ()
 
     @property
     def epochs_used(self) -> int:
@@ -174,7 +179,8 @@ class RunRecord:
         if data.get("schema_version") not in READ_VERSIONS:
             raise ValueError(f"run record schema {data.get('schema_version')!r}, expected one of {READ_VERSIONS}")
         trials = tuple(
-            TrialRecord(**{**t, "epochs": tuple(EpochRecord(**e) for e in t["epochs"])}) for t in data["trials"]
+            TrialRecord(**{**t, "epochs": tuple(EpochRecord(**e) for e in t["epochs"]), "retries": tuple(t.get("retries", ()))})
+            for t in data["trials"]
         )
         return cls(**{**data, "trials": trials})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from harness.core import provenance
@@ -65,6 +66,7 @@ def run_record(problem, strategy: str, seed: int, budget: Budget, backend, place
         provenance=provenance.collect(
             seed=seed, budget=budget.to_dict(), ray_address=facts.ray_address, grace_epochs=problem.grace_epochs,
             reduction_factor=problem.reduction_factor, problem_fingerprint=problem.fingerprint,
+            max_failures=problem.max_failures,
             **backend.provenance(place),
         ),
         clock=backend.clock_name,
@@ -114,6 +116,20 @@ def _error_text(trial) -> str:
     return lines[-1][:500] if lines else text[:500]
 
 
+def _attempt_error(trial) -> str:
+    """The error of the attempt that just failed, as one line: Tune appends it to the trial's local error file,
+    which reaches the experiment's storage (where ``get_error`` reads) only later."""
+    path = getattr(trial, "error_file", None)
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace") if path else ""
+    except OSError:
+        text = ""
+    if "Failure #" not in text:
+        return _error_text(trial)
+    lines = [ln.strip() for ln in text.rsplit("Failure #", 1)[1].splitlines()[1:] if ln.strip()]
+    return lines[0][:300] if lines else "unknown error"
+
+
 class Recorder(Callback):
     """Collects every result of every trial, and every trial's final state, on the driver."""
 
@@ -126,12 +142,38 @@ class Recorder(Callback):
         self._finished: set[str] = set()  # trials Tune reported complete or errored, as opposed to cut off
         self._trials: list = []
         self._done = 0
+        self._nodes: dict[str, str | None] = {}  # trial -> the node its latest result came from
+        self._retries: dict[str, list[str]] = {}  # trial -> one line per failed attempt Tune retried
+        self._order: dict[str, int] = {}  # trial -> when it first appeared in Tune's list: Tune requeues a retry last
 
     def __getstate__(self):
         # Ray pickles the tuner's state, callbacks included; the progress writer stays on the driver.
         return {**self.__dict__, "_progress": None}
 
+    def on_trial_start(self, iteration, trials, trial, **info):
+        self._note_order(trials)
+
+    def _note_order(self, trials) -> None:
+        for t in trials:
+            self._order.setdefault(t.trial_id, len(self._order))
+
+    def on_trial_recover(self, iteration, trials, trial, **info):
+        """A failed attempt that Tune retries (problem.max_failures): noted; the retry's epochs replace its own."""
+        epochs = self._epochs.get(trial.trial_id, [])
+        node = self._nodes.get(trial.trial_id) or "an unknown node"
+        retries = self._retries.setdefault(trial.trial_id, [])
+        line = (f"attempt {len(retries) + 1} on {node} failed after epoch {epochs[-1].epoch if epochs else 0}: "
+                f"{_attempt_error(trial)}")
+        retries.append(line)
+        if self._progress:
+            self._progress(f"{self._label}: a trial's {line}; retried")
+
     def on_trial_result(self, iteration, trials, trial, result, **info):
+        epochs = self._epochs.setdefault(trial.trial_id, [])
+        if trial.trial_id in self._retries and epochs and int(result["epoch"]) <= epochs[-1].epoch:
+            # A retry restarts from the latest checkpoint, or from the start: its epochs replace the lost attempt's.
+            epochs[:] = [e for e in epochs if e.epoch < int(result["epoch"])]
+        self._nodes[trial.trial_id] = result.get("node_ip")
         self._epochs.setdefault(trial.trial_id, []).append(
             EpochRecord(
                 epoch=int(result["epoch"]),
@@ -168,7 +210,8 @@ class Recorder(Callback):
             )
 
     def on_experiment_end(self, trials, **info):
-        self._trials = list(trials)
+        self._note_order(trials)
+        self._trials = sorted(trials, key=lambda t: self._order[t.trial_id])  # the order Tune created them in
 
     def trial_records(self, budget: Budget, decode, wallclock_cut: bool, ordinal_ids: bool = False) -> list[TrialRecord]:
         """One record per trial, in the order Tune created them.
@@ -195,5 +238,6 @@ class Recorder(Callback):
                 outcome = CUT_BY_WALLCLOCK
             config = _plain(decode(trial.config) if decode else dict(trial.config))
             trial_id = f"t{index:03d}" if ordinal_ids else trial.trial_id
-            out.append(TrialRecord(trial_id, config, state, outcome, epochs, error))
+            out.append(TrialRecord(trial_id, config, state, outcome, epochs, error, self._nodes.get(trial.trial_id),
+                                   tuple(self._retries.get(trial.trial_id, ()))))
         return out

@@ -75,7 +75,9 @@ def _tuner(backend: Backend, place: ExperimentPlace, recorder: Recorder, slot: s
     from ray.tune.search import Searcher
 
     setup, budget = backend.setup, backend.budget
-    resources = {"cpu": budget.cpus_per_trial, "gpu": backend.gpus, slot: slot_share(budget)}
+    # The slot share in a bundle of its own: the slot lives on the head, and a trial's CPUs and GPUs may be on any
+    # node (one bundle holding both would tie every trial to the head). PACK keeps both on one node when it can.
+    resources = tune.PlacementGroupFactory([{"CPU": budget.cpus_per_trial, "GPU": backend.gpus}, {slot: slot_share(budget)}])
     return tune.Tuner(
         tune.with_resources(backend.trainable(), resources),
         param_space=setup.param_space,
@@ -97,7 +99,8 @@ def _tuner(backend: Backend, place: ExperimentPlace, recorder: Recorder, slot: s
             callbacks=[recorder, *place.loggers],
             # Pausing schedulers resume a trial from its latest checkpoint only: older ones would just fill the folder.
             checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
-            failure_config=tune.FailureConfig(max_failures=0, fail_fast=False),
+            # A failed trial (its node lost, its worker killed, or its own error) is retried max_failures times.
+            failure_config=tune.FailureConfig(max_failures=backend.problem.max_failures, fail_fast=False),
             verbose=0,
         ),
     )
