@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from harness.core.budget import parse_overrides
-from harness.core.errors import ConfigError, DataCorrupt, DataMissing
+from harness.core.errors import ConfigError, DataCorrupt, DataMissing, ResultsUnwritable, SessionHalted
 from harness.core.problem import BaseProblem, Problem
 from harness.core.records import RunRecord
 from harness.core.store import ResultStore
@@ -115,6 +115,7 @@ class Session:
         self.records: list[RunRecord] = []  # this session's runs, in the order they finished
         self.studies: dict[str, Hypothesis] = {}  # benchmark -> the HYPOTHESIS of its module
         self.interrupted = False  # Ctrl-C: no gate, no baseline; finished runs are kept
+        self.halted: SessionHalted | None = None  # a fault that ended it (the head lost, the results folder full)
         self._data_checked: dict = {}  # loader -> None (fine) or (skip/fail, line), once per session
 
     # -- options ------------------------------------------------------------------------------------
@@ -242,11 +243,27 @@ class Session:
         kwargs = {"ray_address": self.options.ray_address, "progress": progress,
                   "experiment_dir": Path(self.options.results_dir) / case.problem.name / "ray"}
         args = (case.problem, case.strategy, case.seed, budget)
-        record = timed(runner.run, *args, **kwargs) if timed else runner.run(*args, **kwargs)
+        try:
+            record = timed(runner.run, *args, **kwargs) if timed else runner.run(*args, **kwargs)
+        except SessionHalted as exc:  # the cluster's head lost: every later case would fail alike
+            self.halt(exc)
+            raise
         record = relabel(record) if relabel else record
-        path = self.store.save(record)
+        try:
+            path = self.store.save(record)
+        except OSError as exc:  # a full or vanished folder: atomic_file left no part of the record behind
+            self.halt(ResultsUnwritable(
+                f"--results-dir {self.options.results_dir}: {exc.strerror or exc} writing a run record "
+                f"({self.store.run_path(record)}); the run was not stored, the finished ones were: free the folder "
+                f"and run again with --resume"))
+            raise self.halted from None
         self.records.append(record)
         return record, path
+
+    def halt(self, why: SessionHalted) -> None:
+        """The session stops here: finished runs stay stored and reported, as after Ctrl-C (no gate, no baseline)."""
+        self.halted = why
+        self.interrupted = True
 
     def add_stored(self, paths: Iterable[str]) -> None:
         """Runs another process stored (a pytest-xdist worker's), read back for this session's finish."""
@@ -263,6 +280,7 @@ class Session:
         done = Finished()
         if not self.records:
             return done
+        report = report and not isinstance(self.halted, ResultsUnwritable)  # it could not be written either
         if not self.interrupted and self.gate is not None:
             baseline, rules = self.gate
             from harness.gate import evaluate

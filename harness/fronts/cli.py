@@ -17,7 +17,7 @@ import sys
 from harness.evaluate.stats import ALPHA
 from harness.evaluate.summary import DEFAULT_REFERENCE, DEFAULT_TARGET_FRACTION
 from harness.gate import DEFAULT_RULES
-from harness.core.errors import ConfigError
+from harness.core.errors import ConfigError, SessionHalted
 from harness.fronts.record_table import SWEEP_SUFFIX
 
 
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"report": _report, "record-table": _record, "gate": _gate, "baseline": _baseline,
                 "agreement": _agreement}[args.command](args)
-    except ConfigError as exc:
+    except (ConfigError, SessionHalted) as exc:  # bad input; or the cluster's head lost, the results folder full
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

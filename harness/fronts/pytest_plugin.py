@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.core.errors import ConfigError
+from harness.core.errors import ConfigError, SessionHalted
 from harness.evaluate.summary import DEFAULT_REFERENCE, DEFAULT_TARGET_FRACTION
 from harness.fronts import pytest_xdist
 from harness.gate import DEFAULT_RULES, GateMismatch
@@ -138,7 +138,10 @@ def tuning_run(request, benchmark):
                 kind, message = outcome
                 pytest.skip(message) if kind == "skip" else pytest.fail(message, pytrace=False)
         benchmark.group = case.problem.name
-        record, path = session.run(case, progress=_progress_writer(request.config), timed=timed)
+        try:
+            record, path = session.run(case, progress=_progress_writer(request.config), timed=timed)
+        except SessionHalted as exc:  # the head lost, the results folder full: one line, exit 2, like Ctrl-C
+            pytest.exit(str(exc), returncode=pytest.ExitCode.INTERRUPTED)
         benchmark.extra_info.update({**record.summary(), **({"record": str(path)} if path else {"resumed": True})})
         return record
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
+import threading
+from typing import Callable
 
-from harness.core.errors import ConfigError
+from harness.core.errors import ClusterLost, ConfigError
 from harness.core.provenance import ROOT
 
 # Set before Ray is imported: loopback-only clusters, no usage reporting, no per-trial logger files.
@@ -122,6 +126,95 @@ def _use_the_clusters_token() -> None:
     from ray._private.authentication.authentication_token_setup import maybe_enable_token_auth_if_token_available
 
     maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+
+
+# A run on a cluster probes its head every HEAD_PROBE_S; HEAD_MISSES unanswered probes in a row end it. Ray itself
+# would wait for the head for a minute (gcs_rpc_server_reconnect_timeout_s) and then abort the driver. A driver stuck
+# in a call into Ray that waits for the head (Tune removing a placement group, say: measured here) gets HEAD_GRACE_S to
+# come out of it, then the process exits.
+HEAD_PROBE_S, HEAD_PROBE_TIMEOUT_S, HEAD_MISSES, HEAD_GRACE_S = 1.0, 1.0, 3, 5.0
+HEAD_LOST_EXIT = 2  # the exit status when the head is lost: the session was interrupted, --resume completes it
+
+
+def head_answers(address: str, timeout_s: float = HEAD_PROBE_TIMEOUT_S) -> bool:
+    """Whether something accepts a connection at the cluster head's HOST:PORT."""
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout_s):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+class _HeadGone(KeyboardInterrupt):
+    """Raised in the driver's main thread when the head stopped answering: a BaseException, so that Ray Tune's
+    loop, which catches Exceptions, lets it out of Tuner.fit at once."""
+
+
+def lost_line(address: str) -> str:
+    return (f"--ray-address {address}: the Ray cluster's head stopped answering during a run; the run in flight "
+            f"is not stored, the finished ones are: restart the head and run again with --resume")
+
+
+@contextlib.contextmanager
+def watch_cluster(address: str | None, say: Callable[[str], None] | None = None):
+    """During a run on a cluster, end it with :class:`ClusterLost` as soon as the head stops answering.
+
+    A thread probes the head's port; after HEAD_MISSES failed probes in a row it raises ``_HeadGone`` in the main
+    thread (``_thread.interrupt_main`` with a signal number of its own: no signal is sent), and any error that
+    comes out of the run while the head does not answer is reported the same way. A main thread that does not
+    come out of the run within HEAD_GRACE_S is stuck in a call into Ray that waits for the head: the line is
+    written with ``say`` (past pytest's capture) or to stderr, and the process exits with HEAD_LOST_EXIT, as Ray
+    would abort it a minute later. Finished runs are stored already. Nothing happens on a local Ray.
+    """
+    if not address:
+        yield
+        return
+    import _thread
+    import signal
+    import sys
+
+    lost, done, lock = threading.Event(), threading.Event(), threading.Lock()
+    main = threading.current_thread() is threading.main_thread()
+    signum = signal.SIGUSR2
+
+    def gone(_signum, _frame):
+        if lost.is_set() and not done.is_set():
+            raise _HeadGone(lost_line(address))
+
+    def watch():
+        misses = 0
+        while not done.wait(HEAD_PROBE_S):
+            misses = 0 if head_answers(address) else misses + 1
+            if misses < HEAD_MISSES:
+                continue
+            with lock:
+                if done.is_set():
+                    return
+                lost.set()
+                if main:
+                    _thread.interrupt_main(signum)
+            if not done.wait(HEAD_GRACE_S):
+                try:
+                    (say or (lambda line: print(line, file=sys.__stderr__, flush=True)))(lost_line(address))
+                finally:
+                    os._exit(HEAD_LOST_EXIT)
+            return
+
+    previous = signal.signal(signum, gone) if main else None
+    watcher = threading.Thread(target=watch, name="tuning-cluster-watch", daemon=True)
+    watcher.start()
+    try:
+        yield
+    except BaseException as exc:
+        if isinstance(exc, _HeadGone) or lost.is_set() or (isinstance(exc, Exception) and not head_answers(address)):
+            raise ClusterLost(lost_line(address)) from None
+        raise
+    finally:
+        with lock:
+            done.set()
+        if main:
+            signal.signal(signum, previous)
 
 
 def cluster_gpus() -> float:

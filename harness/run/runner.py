@@ -16,7 +16,7 @@ from typing import Callable
 
 from harness.run.backend import Backend, ExperimentPlace
 from harness.core.budget import Budget
-from harness.run.ray_session import ensure_ray
+from harness.run.ray_session import ensure_ray, watch_cluster
 from harness.core.problem import METRIC, MODE, Problem
 from harness.run.recorder import Recorder, RunFacts, run_record
 from harness.core.records import RunRecord
@@ -43,7 +43,9 @@ def run(
     label, run_id = f"{problem.name}-{strategy.name}-seed{seed}", uuid.uuid4().hex
     recorder = Recorder(progress if backend.shows_progress else None, label, budget.num_trials, backend.arrival_s)
     started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
-    with _interruptible(), _one_thread(), backend.clock() as clock, backend.place(experiment_dir, run_id, label) as place:
+    # On a cluster, a head that stops answering ends the run at once with ClusterLost, naming it (watch_cluster).
+    with watch_cluster(ray_address, progress), _interruptible(), _one_thread(), backend.clock() as clock, \
+            backend.place(experiment_dir, run_id, label) as place:
         tuner = _tuner(backend, place, recorder, backend.slot(ray_address))
         _seed_global_generators(seed)
         recorder.t0 = time.perf_counter()
