@@ -23,7 +23,7 @@ from harness.core.problem import BaseProblem, Problem
 from harness.core.records import RunRecord
 from harness.core.store import ResultStore
 from harness.core.study import Hypothesis
-from harness.evaluate.stats import ALPHA
+from harness.evaluate.stats import ALPHA, seeds_needed
 from harness.evaluate.summary import DEFAULT_REFERENCE, DEFAULT_TARGET_FRACTION, Analysis, analyse
 from harness.evaluate.verdict import verdict
 from harness.gate import DEFAULT_RULES, GateMismatch, GateResult, check_like_with_like, identity, load_baseline, parse_rule
@@ -82,17 +82,11 @@ class Finished:
         return self.gate_error is not None or (self.gate is not None and not self.gate.passed)
 
 
-def known_datasets() -> list[str]:
-    import datasets
-
-    return sorted(m.name for m in pkgutil.iter_modules(datasets.__path__) if not m.name.startswith("_"))
-
-
-def _names(text: str | None, known: list[str], what: str) -> list[str] | None:
+def _names(text: str | None, known: list[str] | None, what: str) -> list[str] | None:
     if text is None:
         return None
     chosen = [n.strip() for n in text.split(",") if n.strip()]
-    unknown = [n for n in chosen if n not in known]
+    unknown = [n for n in chosen if known is not None and n not in known]
     if unknown or not chosen:
         raise ConfigError(f"unknown {what} {', '.join(unknown) or repr(text)}; known: {', '.join(known)}")
     return chosen
@@ -107,7 +101,10 @@ class Session:
         self.options = options
         self.overrides = parse_overrides(list(options.budget))
         self.strategies = _names(options.strategies, strategies.names(), "strategy")
-        self.datasets = _names(options.datasets, known_datasets(), "data set")
+        # Data sets are the collected problems' own names (a problem may live in any repository), so a --datasets
+        # name is checked once collection has seen them all (refuse_before_training).
+        self.datasets = _names(options.datasets, None, "data set")
+        self.seen_datasets: set[str] = set()
         self._check(options, strategies.names())
         rules = [parse_rule(r) for r in (options.gate_rules or DEFAULT_RULES)]
         self.gate = (load_baseline(options.gate), rules) if options.gate else None
@@ -154,6 +151,7 @@ class Session:
         names = list(getattr(module, "STRATEGIES", strategies.names()))
         if self.strategies is not None:
             names = [n for n in names if n in self.strategies]
+        self.seen_datasets.add(problem.dataset)
         if self.datasets is not None and problem.dataset not in self.datasets:
             return []  # deselected before its budget is overridden: --datasets restricts --budget to what it selects
         if self.overrides:
@@ -169,6 +167,25 @@ class Session:
             cases += [TuningCase(problem, strategy, seed, self.options.accuracy_bar) for seed in seeds]
         return cases
 
+    def power_notes(self, cases: Iterable[TuningCase]) -> list[str]:
+        """Before training: whether the selected seeds could ever make the verdict's paired tests significant.
+
+        The verdict tests, per benchmark, each strategy against the reference twice (held-out test accuracy, compute
+        to match) and all strategies once (Friedman), in one Holm family; an exact signed-rank test on n seeds cannot
+        go below 2/2^n. One line per benchmark whose seeds cannot reach Holm's first step.
+        """
+        strategies, seeds = {}, {}
+        for case in cases:
+            strategies.setdefault(case.problem.name, set()).add(case.strategy.name)
+            seeds.setdefault(case.problem.name, set()).add(case.seed)
+        claims = sum(2 * (len(s) - 1) + (len(s) >= 3) for s in strategies.values() if len(s) > 1)
+        if not claims:
+            return []
+        needed = seeds_needed(claims, self.options.alpha)
+        return [f"{bench}: {len(seeds[bench])} seeds cannot make any paired comparison significant (the verdict tests "
+                f"{claims} claims in one Holm family, which needs >= {needed} seeds); its estimates and intervals will "
+                f"still be given" for bench in sorted(strategies) if len(strategies[bench]) > 1 and len(seeds[bench]) < needed]
+
     def refuse_before_training(self, cases: Iterable[tuple[str, TuningCase]]) -> list[str]:
         """Problems of the selected (where, case) pairs that only training would otherwise reveal, as lines.
 
@@ -177,6 +194,11 @@ class Session:
         """
         cases = list(cases)
         refused = {}
+        unknown = [d for d in self.datasets or () if d not in self.seen_datasets]
+        if unknown:
+            refused["--datasets"] = (f"unknown data set {', '.join(unknown)}; known: "
+                                     f"{', '.join(sorted(self.seen_datasets)) or 'none (no benchmark was collected)'}")
+        refused.update(_not_importable_by_workers(cases))
         for where, case in cases:
             if case.problem.is_replay:
                 try:
@@ -213,16 +235,18 @@ class Session:
         return self._data_checked[key]
 
     def resumable(self, case: TuningCase) -> RunRecord | None:
-        """The newest stored run of this case, when resuming may stand it in for a new one."""
+        """The newest stored run of this case, when resuming may stand it in for a new one: never a run whose
+        every trial failed (its cause may be fixed since; it stays stored as data)."""
         try:
             runs = self.store.load_runs(case.problem.name)
         except ValueError:
             return None
         for record in reversed(runs):
             if (record.strategy, record.seed) == (case.strategy.name, case.seed) and \
-                    record.problem_fingerprint == case.problem.fingerprint:
+                    record.problem_fingerprint == case.problem.fingerprint and record.best_val_acc is not None:
                 return record
         return None
+
 
     def run(self, case: TuningCase, *, progress: Callable[[str], None] | None = None,
             timed: Callable | None = None, relabel: Callable[[RunRecord], RunRecord] | None = None,
@@ -295,7 +319,7 @@ class Session:
             o = self.options
             done.analysis = analyse(self.records, o.reference, o.target_fraction, o.target, o.alpha)
             done.verdict_lines = verdict(done.analysis)
-            from harness.report.html import write_report
+            from harness.report.document import write_report
 
             done.written = write_report(done.analysis, o.results_dir, self._answer_studies(),
                                         done.verdict_lines)
@@ -342,3 +366,64 @@ def _check_gpu_request(problem: Problem, ray_address: str | None) -> None:
 
         if not torch.cuda.is_available():
             raise ConfigError(f"budget: gpus_per_trial={problem.budget.gpus_per_trial} but this machine has no GPU")
+
+
+def all_failed(record: RunRecord) -> str | None:
+    """One line when no trial of the run produced a result: how many trials, and the first one's error."""
+    if record.best_val_acc is not None:
+        return None
+    first = next((t.error for t in record.trials if t.error), "no error was recorded")
+    return f"all {len(record.trials)} trials failed; the first: {first}"
+
+
+# What a worker imports by name: the live problem's loader and model builder (a loader object: its class).
+WORKER_IMPORT_CHECK = """
+import importlib, json, sys
+failed = {}
+for where, module, qualname in json.loads(sys.argv[1]):
+    try:
+        obj = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except Exception as exc:
+        failed.setdefault(where, f"{module}.{qualname} cannot be imported ({type(exc).__name__}: {exc})")
+print(json.dumps(failed))
+"""
+
+
+def _not_importable_by_workers(cases: list[tuple[str, TuningCase]]) -> dict[str, str]:
+    """Refuse, before any trial starts, a loader or model builder that Ray's workers could not import.
+
+    Workers import them by module name, in processes of their own: the harness's path, the driver's working folder,
+    but not the folders pytest put on the driver's own path (a benchmark file's folder). Checked the same way, in one
+    clean process started in the driver's working folder, for every selected problem.
+    """
+    import json
+    import subprocess
+    import sys
+
+    from harness.run.ray_session import worker_pythonpath
+
+    targets = {}
+    for where, case in cases:
+        problem = case.problem
+        if problem.is_replay:
+            continue
+        for role, fn in (("load_data", problem.load_data), ("build_model", problem.build_model)):
+            named = fn if hasattr(fn, "__qualname__") else type(fn)
+            if "<locals>" in named.__qualname__ or named.__module__ == "__main__":
+                targets.setdefault(where, (where, "__main__", named.__qualname__))
+                continue
+            targets.setdefault((where, role), (where, named.__module__, named.__qualname__))
+    if not targets:
+        return {}
+    env = {**os.environ, "PYTHONPATH": worker_pythonpath()}
+    done = subprocess.run([sys.executable, "-c", WORKER_IMPORT_CHECK, json.dumps(list(targets.values()))], env=env,
+                          cwd=os.getcwd(), capture_output=True, text=True, timeout=300)
+    try:
+        failed = json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"workers": f"could not check what Ray's workers can import: {done.stderr.strip()[-500:]}"}
+    return {where: (f"{where}: {why}; Ray's workers import a problem's loader and model builder by module name, so "
+                    f"they must live in an importable module (a package of your repository, not a test_*.py file or "
+                    f"a function defined inside another)") for where, why in failed.items()}

@@ -92,5 +92,42 @@ def test_datasets_restricts_budget_overrides_to_what_it_selects(session, pyteste
     module = GOOD_BENCHMARK.replace("PROBLEM = tiny_problem()", "PROBLEM = tiny_problem(dataset='digits', grace_epochs=3)")
     refused = session("--collect-only", "-q", "--budget", "max_epochs=2", module=module)
     assert refused.ret == pytest.ExitCode.USAGE_ERROR
-    skipped = session("--collect-only", "-q", "--budget", "max_epochs=2", "--datasets", "fashion", module=module)
+    pytester.makepyfile(test_other=GOOD_BENCHMARK.replace("PROBLEM = tiny_problem()", "PROBLEM = tiny_problem(name='other', dataset='other')"))
+    skipped = session("--collect-only", "-q", "--budget", "max_epochs=2", "--datasets", "other", "--strategies", "random",
+                      module=module)
     assert skipped.ret == pytest.ExitCode.OK and "ConfigError" not in skipped.stdout.str() + skipped.stderr.str()
+    # A data set no collected benchmark names selects nothing: refused, naming the ones that exist.
+    unknown = session("--collect-only", "-q", "--datasets", "fashion", module=module)
+    assert unknown.ret == pytest.ExitCode.USAGE_ERROR and "unknown data set fashion; known: digits, other" in _error_line(unknown)
+
+
+LOCAL_LOADER = """
+from datasets import digits
+from tests.conftest import tiny_problem
+
+def load(seed):  # lives in this test module: Ray's workers cannot import test_mine
+    return digits.load(seed)
+
+PROBLEM = tiny_problem(load_data=load)
+
+def test_tiny(tuning_case, tuning_run):
+    tuning_run(tuning_case)
+"""
+
+
+def test_a_loader_workers_cannot_import_is_refused_at_collection_before_any_trial(session, pytester):
+    import time
+
+    # As in a user's repository: the benchmark file in benchmarks/, pytest run from the repository's root.
+    (pytester.path / "benchmarks").mkdir()
+    (pytester.path / "benchmarks" / "test_mine.py").write_text(LOCAL_LOADER)
+    (pytester.path / "test_tiny.py").unlink()
+    t0 = time.perf_counter()
+    result = session("benchmarks", "--strategies", "random", "--seeds", "1")
+    elapsed = time.perf_counter() - t0
+    assert result.ret == 4  # a usage error: nothing ran
+    text = _error_line(result)
+    assert "test_mine.load cannot be imported (ModuleNotFoundError: No module named 'test_mine')" in text
+    assert "must live in an importable module" in text
+    assert not (pytester.path / "results").exists()  # no run, no record
+    print(f"refused in {elapsed:.1f} s")

@@ -148,4 +148,4 @@ def test_the_plugin_is_hooks_only_and_one_module_runs_the_finish_sequence():
                 if name in finish:
                     callers.setdefault(name, set()).add(_module_name(path, ROOT))
     # write_report computes the verdict itself only when no caller hands it over (tests call it directly).
-    assert callers == {name: {"harness.session"} for name in finish} | {"verdict": {"harness.session", "harness.report.html"}}, callers
+    assert callers == {name: {"harness.session"} for name in finish} | {"verdict": {"harness.session", "harness.report.document"}}, callers

@@ -68,3 +68,26 @@ PROBLEM = tiny_problem()
 def test_tiny(tuning_case, tuning_run):
     tuning_run(tuning_case)
 """
+
+
+ALL_FAIL = """
+from harness import Budget, Choice, SearchSpace
+from tests.conftest import tiny_problem
+from tests.test_end_to_end import crashing_mlp
+
+SPACE = SearchSpace({"poison": Choice([1]), "lr": Choice([0.01])}, {"poison": (1,), "lr": (0.01,)})
+PROBLEM = tiny_problem(space=SPACE, build_model=crashing_mlp, budget=Budget(max_epochs=2, num_trials=2))
+
+def test_tiny(tuning_case, tuning_run):
+    tuning_run(tuning_case)
+"""
+
+
+def test_a_run_whose_trials_all_failed_fails_with_the_cause_and_is_never_resumed(session, pytester):
+    first = session("--strategies", "random", "--seeds", "1", module=ALL_FAIL)
+    first.assert_outcomes(failed=1)
+    assert "tiny-random-seed0: all 2 trials failed; the first: " in first.stdout.str()
+    assert "model construction failed on purpose" in first.stdout.str()
+    again = session("--strategies", "random", "--seeds", "1", "--resume", module=ALL_FAIL)
+    again.assert_outcomes(failed=1)  # trained again: a failed run is kept as data, never reused
+    assert len(list((pytester.path / "results" / "tiny" / "runs" / "random").glob("*.json"))) == 2

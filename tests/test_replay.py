@@ -476,3 +476,16 @@ def test_a_budget_beyond_the_table_is_refused_at_collection(session):
     result = session("--budget", "max_epochs=12", module=REPLAY_BENCHMARK)
     assert result.ret == 4
     assert "budget max_epochs=12 exceeds the 9 epochs its table records" in result.stderr.str()
+
+
+def test_the_cli_report_and_a_pytest_session_write_the_same_report_from_the_same_runs(session, pytester):
+    """Both front doors finish through one Session: the same stored runs give the same report.md, word for word."""
+    three = REPLAY_BENCHMARK.replace('STRATEGIES = ["random", "hyperband"]', 'STRATEGIES = ["random", "hyperband", "asha"]')
+    session("--seeds", "3", module=three).assert_outcomes(passed=9)
+    by_pytest = (pytester.path / "results" / "report.md").read_text()
+    (pytester.path / "results" / "report.md").unlink()
+    done = subprocess.run([sys.executable, "-m", "harness", "report", str(pytester.path / "results")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (pytester.path / "results" / "report.md").read_text() == by_pytest
+    assert "## Verdict" in by_pytest and "toy_replay (3 seeds" in by_pytest

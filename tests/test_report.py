@@ -9,7 +9,7 @@ from harness.evaluate import curves
 from harness.fronts.cli import main
 from harness.evaluate.summary import analyse
 from harness.core.records import COMPLETED, FAILED, EpochRecord, RunRecord, TrialRecord
-from harness.report.html import markdown, write_report
+from harness.report.document import markdown, write_report
 from harness.report.tables import short_table, sorted_rows, summary_csv
 from harness.core.store import ResultStore
 

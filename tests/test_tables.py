@@ -5,7 +5,7 @@ import io
 
 from harness.evaluate.summary import analyse
 from harness.core.records import latest_per_seed
-from harness.report.html import write_report
+from harness.report.document import write_report
 from harness.report.tables import markdown_table, short_table, sorted_rows, summary_csv
 
 from tests.test_store import make_record

@@ -32,10 +32,11 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"  # raised, or produced a non-finite loss
     ABANDONED = "abandoned"  # left PAUSED by Hyperband/BOHB when its bracket never filled
     CUT_BY_WALLCLOCK = "cut_by_wallclock"  # still running or pending when wallclock_s ran out
+    CUT_BY_TOTAL = "cut_by_total_epochs"  # still running or pending when the run's total_epochs were spent
 
 
 REAL, SIMULATED = Clock.REAL, Clock.SIMULATED
-COMPLETED, STOPPED_EARLY, FAILED, ABANDONED, CUT_BY_WALLCLOCK = Outcome
+COMPLETED, STOPPED_EARLY, FAILED, ABANDONED, CUT_BY_WALLCLOCK, CUT_BY_TOTAL = Outcome
 OUTCOMES = tuple(Outcome)
 
 

@@ -15,7 +15,7 @@ from harness.evaluate.summary import DEFAULT_REFERENCE, DEFAULT_TARGET_FRACTION
 from harness.fronts import pytest_xdist
 from harness.gate import DEFAULT_RULES, GateMismatch
 from harness.report import terminal
-from harness.session import DEFAULT_SEEDS, Options, Session, TuningCase
+from harness.session import DEFAULT_SEEDS, Options, Session, TuningCase, all_failed
 
 SESSION = pytest.StashKey[Session]()
 FINISHED = pytest.StashKey[object]()
@@ -121,6 +121,10 @@ def pytest_collection_finish(session):
         pytest.exit(str(exc), returncode=2)
     if errors:
         raise pytest.UsageError(*errors)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and not pytest_xdist.is_worker(session.config):
+        for line in tuning.power_notes(case for _, case in _selected_cases(session.items)):
+            reporter.write_line(f"tuning: {line}")
 
 
 @pytest.fixture
@@ -143,6 +147,9 @@ def tuning_run(request, benchmark):
         except SessionHalted as exc:  # the head lost, the results folder full: one line, exit 2, like Ctrl-C
             pytest.exit(str(exc), returncode=pytest.ExitCode.INTERRUPTED)
         benchmark.extra_info.update({**record.summary(), **({"record": str(path)} if path else {"resumed": True})})
+        failure = all_failed(record)
+        if failure:  # stored as data, but the case fails with the cause, not with an accuracy of None
+            pytest.fail(f"{case.id}: {failure}", pytrace=False)
         return record
 
     return run

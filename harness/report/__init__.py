@@ -2,5 +2,6 @@
 
 * ``tables``: the comparison table (terminal, Markdown, CSV), for all benchmarks and for each one;
 * ``plots``: matplotlib PNGs, a fixed colour per strategy;
-* ``html``: report.md and the self-contained report.html, and ``write_report``, which writes everything.
+* ``document``: report.md and the self-contained report.html, and ``write_report``, which writes everything;
+* ``terminal``: what a session prints at its end.
 """

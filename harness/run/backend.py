@@ -44,6 +44,7 @@ class Backend:
     shows_progress = True
     gpus = 0.0  # each trial's GPU share
     arrival_s = staticmethod(real_arrival_s)  # (result, t0) -> the seconds at which the result arrived
+    checkpoints_kept: int | None = 1  # a pausing scheduler resumes a trial from its latest checkpoint only
 
     def __init__(self, problem: "Problem", setup: "TuneSetup", seed: int, budget: "Budget") -> None:
         self.problem, self.setup, self.seed, self.budget = problem, setup, seed, budget

@@ -51,8 +51,11 @@ def local_cpus() -> int | None:
     return None if workers <= 1 else max(1, (os.cpu_count() or 1) // workers)
 
 
-def _with_root_on_path() -> str:
-    # Ray workers import the problem's loaders and models by module name: they need the repo root.
+def worker_pythonpath() -> str:
+    """The PYTHONPATH a local Ray's workers get: the harness's checkout, then the driver's own PYTHONPATH.
+
+    Workers import the problem's loaders and models by module name (harness.session checks, before training,
+    that they can)."""
     parts = [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     return os.pathsep.join(dict.fromkeys(parts))
 
@@ -62,7 +65,7 @@ def prepare_environment() -> None:
     for key, value in _ENV.items():
         os.environ.setdefault(key, value)
     os.environ.update(_FORCED_ENV)
-    os.environ["PYTHONPATH"] = _with_root_on_path()
+    os.environ["PYTHONPATH"] = worker_pythonpath()
 
 
 def ensure_ray(address: str | None = None) -> str:

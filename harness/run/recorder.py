@@ -14,6 +14,7 @@ from harness.core.problem import METRIC
 from harness.core.records import (
     ABANDONED,
     COMPLETED,
+    CUT_BY_TOTAL,
     CUT_BY_WALLCLOCK,
     FAILED,
     STOPPED_EARLY,
@@ -24,6 +25,37 @@ from harness.core.records import (
 
 # Importing harness set Ray's environment first (harness/__init__), so Ray may be imported here.
 from ray.tune import Callback  # noqa: E402
+from ray.tune.stopper import Stopper  # noqa: E402
+
+
+class TotalEpochsStopper(Stopper):
+    """Ends the experiment once the run's trials have trained ``total`` epochs together (an equal-compute budget).
+
+    Tune asks it after every result, before the scheduler: the result that spends the last epoch ends the run,
+    and whatever is still running or pending then is cut by the budget, not stopped by a scheduler.
+    """
+
+    def __init__(self, total: int) -> None:
+        self.total, self.spent = total, 0
+        self._seen: set = set()  # (trial, epoch): Tune may hand a finished trial's last result over twice
+
+    @property
+    def reached(self) -> bool:
+        return self.spent >= self.total
+
+    def counts(self, trial_id, result) -> bool:
+        """Whether this result's epoch is within the total (results Tune still delivers past it are not)."""
+        return (trial_id, result.get("training_iteration")) in self._seen
+
+    def __call__(self, trial_id, result) -> bool:
+        key = (trial_id, result.get("training_iteration"))
+        if key not in self._seen and not self.reached:
+            self._seen.add(key)
+            self.spent += 1
+        return self.reached  # the epoch that spends the total stops its trial; stop_all ends the rest
+
+    def stop_all(self) -> bool:
+        return self.reached
 
 
 @dataclass(frozen=True)
@@ -83,7 +115,7 @@ def full_epochs(trial: TrialRecord, budget: Budget) -> int:
     at ``max_epochs``; a failed trial or one cut by the wall-clock cap counts at what it used.
     """
     if trial.outcome in (COMPLETED, STOPPED_EARLY, ABANDONED):
-        return budget.max_epochs
+        return budget.max_epochs  # a cut trial (wall-clock or total epochs) counts at what it used
     return trial.epochs_used
 
 
@@ -137,6 +169,7 @@ class Recorder(Callback):
                  arrival_s: Callable[[dict, float], float]) -> None:
         self.t0 = time.perf_counter()
         self._arrival_s = arrival_s  # the backend's: when a result arrived, in the run's clock
+        self.cap: TotalEpochsStopper | None = None  # the run's total_epochs, when its budget has one
         self._progress, self._label, self._total = progress, label, total
         self._epochs: dict[str, list[EpochRecord]] = {}
         self._finished: set[str] = set()  # trials Tune reported complete or errored, as opposed to cut off
@@ -169,6 +202,8 @@ class Recorder(Callback):
             self._progress(f"{self._label}: a trial's {line}; retried")
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
+        if self.cap is not None and not self.cap.counts(trial.trial_id, result):
+            return  # an epoch past the run's total_epochs: trained in flight, never part of the run
         epochs = self._epochs.setdefault(trial.trial_id, [])
         if trial.trial_id in self._retries and epochs and int(result["epoch"]) <= epochs[-1].epoch:
             # A retry restarts from the latest checkpoint, or from the start: its epochs replace the lost attempt's.
@@ -187,7 +222,8 @@ class Recorder(Callback):
         )
 
     def on_trial_complete(self, iteration, trials, trial, **info):
-        self._finished.add(trial.trial_id)
+        if not (self.cap is not None and self.cap.reached):  # a trial ended by the spent budget is cut, not finished
+            self._finished.add(trial.trial_id)
         self._tick(trial, "done")
 
     def on_trial_error(self, iteration, trials, trial, **info):
@@ -214,6 +250,9 @@ class Recorder(Callback):
         self._trials = sorted(trials, key=lambda t: self._order[t.trial_id])  # the order Tune created them in
 
     def trial_records(self, budget: Budget, decode, wallclock_cut: bool, ordinal_ids: bool = False) -> list[TrialRecord]:
+        # A budget with a cap (total_epochs, wallclock_s) can end a run while trials are unfinished.
+        cut_by = CUT_BY_TOTAL if self.cap is not None and self.cap.reached else CUT_BY_WALLCLOCK
+        wallclock_cut = wallclock_cut or cut_by == CUT_BY_TOTAL
         """One record per trial, in the order Tune created them.
 
         ``ordinal_ids`` names trials by that order ("t000", "t001", ...) instead of Tune's random ids,
@@ -233,9 +272,11 @@ class Recorder(Callback):
             elif state == "PAUSED" and not wallclock_cut:
                 outcome = ABANDONED
             else:
-                # Tune terminates whatever is running or pending when time_budget_s runs out,
-                # without a completion event: that is the cap, not a scheduler saving compute.
-                outcome = CUT_BY_WALLCLOCK
+                # Tune terminates whatever is running or pending when time_budget_s runs out (or the total
+                # epochs are spent), without a completion event: that is the cap, not a scheduler saving compute.
+                outcome = cut_by
+            if outcome == CUT_BY_TOTAL and not epochs:
+                continue  # created up front but never started before the epochs were spent: nothing to keep
             config = _plain(decode(trial.config) if decode else dict(trial.config))
             trial_id = f"t{index:03d}" if ordinal_ids else trial.trial_id
             out.append(TrialRecord(trial_id, config, state, outcome, epochs, error, self._nodes.get(trial.trial_id),

@@ -18,7 +18,7 @@ from harness.run.backend import Backend, ExperimentPlace
 from harness.core.budget import Budget
 from harness.run.ray_session import ensure_ray, watch_cluster
 from harness.core.problem import METRIC, MODE, Problem
-from harness.run.recorder import Recorder, RunFacts, run_record
+from harness.run.recorder import Recorder, RunFacts, TotalEpochsStopper, run_record
 from harness.core.records import RunRecord
 
 
@@ -42,6 +42,7 @@ def run(
     backend = backend_for(problem)(problem, setup, seed, budget)
     label, run_id = f"{problem.name}-{strategy.name}-seed{seed}", uuid.uuid4().hex
     recorder = Recorder(progress if backend.shows_progress else None, label, budget.num_trials, backend.arrival_s)
+    recorder.cap = TotalEpochsStopper(budget.total_epochs) if budget.total_epochs is not None else None
     started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
     # On a cluster, a head that stops answering ends the run at once with ClusterLost, naming it (watch_cluster).
     with watch_cluster(ray_address, progress), _interruptible(), _one_thread(), backend.clock() as clock, \
@@ -49,7 +50,7 @@ def run(
         tuner = _tuner(backend, place, recorder, backend.slot(ray_address))
         _seed_global_generators(seed)
         recorder.t0 = time.perf_counter()
-        tuner.fit()
+        _fit(tuner, recorder.cap)
         real_s = time.perf_counter() - recorder.t0
         trials = recorder.trial_records(budget, backend.decode, budget.wallclock_s is not None, backend.ordinal_trial_ids)
     facts = RunFacts(run_id, started_at, backend.wallclock_s(clock, real_s), real_s, address)
@@ -97,15 +98,41 @@ def _tuner(backend: Backend, place: ExperimentPlace, recorder: Recorder, slot: s
         run_config=tune.RunConfig(
             name=place.name,
             storage_path=place.storage_path,
-            stop=backend.stopper(),
+            stop=_stopper(backend, recorder.cap),
             callbacks=[recorder, *place.loggers],
-            # Pausing schedulers resume a trial from its latest checkpoint only: older ones would just fill the folder.
-            checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+            # The backend says how many checkpoints a trial keeps (harness.run.backend.Backend.checkpoints_kept).
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=backend.checkpoints_kept),
             # A failed trial (its node lost, its worker killed, or its own error) is retried max_failures times.
             failure_config=tune.FailureConfig(max_failures=backend.problem.max_failures, fail_fast=False),
             verbose=0,
         ),
     )
+
+
+def _fit(tuner, cap) -> None:
+    """``tuner.fit()``; the recorder already holds the run when it returns.
+
+    When an equal-compute budget ends the experiment (``stop_all``), trials that were still pending never got a
+    folder, and Tune 2.60 fails building its ResultGrid from them ("Should not access `trial_fs_path` without
+    setting `trial_dir_name`") after the experiment has ended. The harness does not use that grid: its recorder
+    has every result and every trial's final state (``on_experiment_end``), so that one error is let pass.
+    """
+    try:
+        tuner.fit()
+    except RuntimeError as exc:
+        if not (cap is not None and cap.reached and "trial_dir_name" in str(exc)):
+            raise
+
+
+def _stopper(backend: Backend, cap):
+    """The backend's stopping rule, with the run's total-epochs cap beside it when the budget has one."""
+    stop = backend.stopper()
+    if cap is None:
+        return stop
+    from ray.tune.stopper import CombinedStopper, MaximumIterationStopper
+
+    # The cap first: CombinedStopper stops asking at the first stopper that says stop, and the cap counts every epoch.
+    return CombinedStopper(cap, MaximumIterationStopper(stop["training_iteration"]) if isinstance(stop, dict) else stop)
 
 
 @contextlib.contextmanager

@@ -22,6 +22,7 @@ Ray 2.60, which pyproject.toml pins; ``tests/test_replay.py`` fails if that inte
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import traceback
@@ -265,8 +266,13 @@ def simulated_actors() -> Iterator[SimulatedRun]:
     """
     from ray.tune.execution import tune_controller
     from ray.tune.experiment import Trial
+    from ray.tune.experiment import trial as trial_module
 
     run = SimulatedRun()
+    # Tune looks a trial's trainable class up in the GCS's key-value store every time it creates or starts a trial
+    # (about 10 ms a lookup); within one replay the class under a name never changes, so it is looked up once.
+    saved_lookup = trial_module.get_trainable_cls
+    trial_module.get_trainable_cls = functools.lru_cache(maxsize=None)(saved_lookup)
 
     def factory(resource_manager=None) -> SimulatedActorManager:
         manager = SimulatedActorManager(resource_manager)
@@ -281,6 +287,7 @@ def simulated_actors() -> Iterator[SimulatedRun]:
     try:
         yield run
     finally:
+        trial_module.get_trainable_cls = saved_lookup
         tune_controller.RayActorManager = saved_cls
         if saved_hash is None:
             del Trial.__hash__
