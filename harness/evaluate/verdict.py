@@ -7,8 +7,10 @@ What is tested, each against the reference strategy and paired by seed:
   configurations a strategy saw): the exact two-sided signed-rank test; the effect is the mean paired
   difference with its Student-t interval, clipped to [-1, 1];
 * **compute to match** the reference's final validation accuracy (``equal_compute``): the exact signed-rank
-  test on per-seed log epoch ratios, a run that never reached it ranking beyond every run that did; the effect
-  is the ratio of expected running times with its bootstrap interval;
+  test on per-seed differences that exchanging the two runs of a seed negates (how much sooner the strategy
+  reached the reference's final accuracy, minus how much sooner the reference reached the strategy's; a run that
+  never reached the other's ranking beyond every seed on which both did), so it is exact when the strategies do
+  not differ; the effect is the ratio of expected running times with its bootstrap interval;
 * and, across all strategies, the Friedman test on held-out test accuracy (blocks = seeds).
 
 **Error control holds over every claim the verdict makes**: all these p-values, of every benchmark, form one
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 
 from harness.core.records import SIMULATED, RunRecord
 from harness.evaluate import paired, stats
-from harness.evaluate.equal_compute import Anytime, ToMatch, sooner_differences
+from harness.evaluate.equal_compute import Anytime, ToMatch
 from harness.evaluate.summary import Analysis, run_test_accuracy
 
 ALWAYS_REACHABLE = 64  # a Friedman test's p is not bounded by 2/2^n like a signed-rank test's
@@ -109,7 +111,7 @@ def _accuracy_claim(bench: str, name: str, mine: dict[int, RunRecord], ref: dict
 
 
 def _match_claim(bench: str, m: ToMatch) -> Claim:
-    diffs = sooner_differences(list(m.pairs))  # > 0: this strategy needed fewer epochs
+    diffs = m.differences  # > 0: this strategy matched the reference sooner than the reference matched it
     differing = sum(d != 0 for d in diffs)
     p, direction = stats.signed_rank_test(diffs, [0.0] * len(diffs)) if differing else (None, 0.0)
     return Claim((bench, "match", m.strategy), m.n_pairs, differing, p, direction, m.ratio, m.ci_low, m.ci_high,
