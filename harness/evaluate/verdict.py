@@ -6,11 +6,10 @@ What is tested, each against the reference strategy and paired by seed:
 * **held-out test accuracy** of the configuration each run selected on validation (not biased by how many
   configurations a strategy saw): the exact two-sided signed-rank test; the effect is the mean paired
   difference with its Student-t interval, clipped to [-1, 1];
-* **compute to match** the reference's final validation accuracy (``equal_compute``): the exact signed-rank
-  test on per-seed differences that exchanging the two runs of a seed negates (how much sooner the strategy
-  reached the reference's final accuracy, minus how much sooner the reference reached the strategy's; a run that
-  never reached the other's ranking beyond every seed on which both did), so it is exact when the strategies do
-  not differ; the effect is the ratio of expected running times with its bootstrap interval;
+* **compute to match**: epochs to reach the median of the reference's final validation accuracies, relative to the
+  reference's (``equal_compute``): the exact signed-rank test on per-seed log epoch ratios (a run that never reached
+  it ranks beyond every seed on which both did), exact when the strategies do not differ; the effect is the ratio of
+  expected running times with its bootstrap interval;
 * and, across all strategies, the Friedman test on held-out test accuracy (blocks = seeds).
 
 **Error control holds over every claim the verdict makes**: all these p-values, of every benchmark, form one
@@ -139,7 +138,8 @@ def benchmark_verdict(analysis: Analysis, bench: str, claims: dict, judged: dict
                      f"(Friedman p = {omnibus.p:.2g}, Holm p = {j.p_holm:.2g}, {omnibus.n} seeds).")
     lines.append("  " + _accuracy_line(test, reference))
     if match:
-        lines.append("  " + _match_line(match, reference))
+        target = next((m.target for m in analysis.to_match.get(bench, [])), None)
+        lines.append("  " + _match_line(match, reference, target))
     anytime = analysis.anytime.get(bench)
     if anytime is not None:
         lines.append("  " + _anytime_line(anytime, bench))
@@ -172,8 +172,8 @@ def _recommendation(analysis: Analysis, bench: str, test: dict, match: dict) -> 
         text += f"; {best.strategy}, the reference, ranks best (average rank {best.avg_rank:.1f})"
     if cheaper:
         c, j = min(cheaper, key=lambda cj: cj[0].estimate)
-        text += (f". To spend less compute: {c.key[2]} matches {reference}'s final validation accuracy with "
-                 f"{_ratio(c)} its epochs ({_test_text(c, j)})")
+        text += (f". To spend less compute: {c.key[2]} reaches the median of {reference}'s final validation "
+                 f"accuracies with {_ratio(c)} its epochs ({_test_text(c, j)})")
     return text + "."
 
 
@@ -191,7 +191,7 @@ def _accuracy_line(test: dict, reference: str) -> str:
             f"{c.key[2]}'s {_diff(c)} ({_test_text(c, j)}).")
 
 
-def _match_line(match: dict, reference: str) -> str:
+def _match_line(match: dict, reference: str, target: float | None) -> str:
     ordered = sorted(match.values(), key=lambda cj: (cj[0].estimate if cj[0].estimate is not None else math.inf))
     parts = []
     for c, j in ordered[:5]:
@@ -199,8 +199,9 @@ def _match_line(match: dict, reference: str) -> str:
         mark = f", Holm p = {j.p_holm:.2g}" if j.p is not None else ""
         parts.append(f"{c.key[2]} {_ratio(c)} ({reached}{mark})")
     more = f"; {len(ordered) - 5} more in the report" if len(ordered) > 5 else ""
-    return (f"Epochs to match {reference}'s final validation accuracy, relative to {reference} (expected running time, "
-            f"95% bootstrap interval; signed-rank tests): " + "; ".join(parts) + more + ".")
+    goal = f"{target:.4f}, the median of {reference}'s final validation accuracies" if target is not None else "the target"
+    return (f"Epochs to reach {goal}, relative to {reference}'s (expected running time, 95% bootstrap interval; "
+            f"signed-rank tests): " + "; ".join(parts) + more + ".")
 
 
 def _anytime_line(a: Anytime, bench: str) -> str:
