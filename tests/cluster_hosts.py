@@ -240,12 +240,16 @@ class RayCluster:
             self.hosts.kill_all(0 if name == "head" else 1)
         proc.wait(timeout=30)
 
-    def stop(self) -> None:
-        """Stop every node this cluster started, by its process group id; then remove Ray's files of this cluster."""
-        for proc in reversed(self._all):  # ray start --block stops what it started on SIGINT
+    def stop(self, grace_s: float = 3.0) -> None:
+        """Stop every node this cluster started, by its process group id; then remove Ray's files of this cluster.
+
+        ``ray start --block`` stops what it started on SIGINT, but takes over 20 s here: after ``grace_s`` the groups
+        get SIGKILL (every node process is in its group; the folder with Ray's files goes anyway).
+        """
+        for proc in reversed(self._all):
             if group_alive(proc.pid):
                 os.killpg(proc.pid, signal.SIGINT)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + grace_s
         for proc in self._all:
             while group_alive(proc.pid) and time.monotonic() < deadline:
                 time.sleep(0.5)

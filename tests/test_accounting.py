@@ -123,8 +123,7 @@ def test_a_retried_trial_keeps_the_attempt_that_counts_the_node_it_ran_on_and_it
     from harness.core.records import RunRecord
 
     error = tmp_path / "error.txt"
-    error.write_text("Failure # 1 (occurred at 2026-01-01_00-00-00)\nThe actor is dead because its node has died.\n"
-                     "\tip: 10.0.0.2\n")
+    error.write_text("Failure # 1 (occurred at 2026-01-01_00-00-00)\nThe actor is dead because its node has died.\n")
     a = SimpleNamespace(trial_id="a", status="RUNNING", config={"lr": 0.01}, error_file=str(error), get_error=lambda: None)
     b = fake_trial("b", "RUNNING")
     rec = Recorder(None, "t", None, real_arrival_s)
@@ -149,6 +148,13 @@ def test_a_retried_trial_keeps_the_attempt_that_counts_the_node_it_ran_on_and_it
     assert [e.epoch for e in first.epochs] == [1, 2, 3] and first.outcome == COMPLETED and first.node == "10.0.0.1"
     assert first.retries == ("attempt 1 on 10.0.0.2 failed after epoch 2: The actor is dead because its node has died.",)
     assert trials[1].retries == () and trials[1].node == "10.0.0.1"
+    # A failure before any result: the node is the one the error names, the error its last line.
+    error.write_text(error.read_text() + "Failure # 2 (occurred at 2026-01-01_00-00-09)\n"
+                     "ray::ResourceTrainable.train() (pid=7, ip=10.0.0.3, actor_id=ab)\n  File x, line 1\n"
+                     "FloatingPointError: training loss is nan at epoch 1\n")
+    c = SimpleNamespace(trial_id="c", status="RUNNING", config={"lr": 0.1}, error_file=str(error), get_error=lambda: None)
+    rec.on_trial_recover(0, [a, b, c], c)
+    assert rec._retries["c"] == ["attempt 1 on 10.0.0.3 failed after epoch 0: FloatingPointError: training loss is nan at epoch 1"]
     record = _record(tiny_problem(budget=budget), SimpleNamespace(name="random"), 0, budget, "2026", 1.0, 1.0, trials,
                      0.0, "10.0.0.1:6379")
     assert record.provenance["max_failures"] == 1 and record.epochs_used == 6

@@ -81,6 +81,10 @@ def test_a_failing_trial_is_recorded_and_the_run_goes_on(factory, message, ray_l
     assert message in by_poison[1].error.lower() if message == "loss is nan" else message in by_poison[1].error
     assert by_poison[0].outcome == COMPLETED and by_poison[0].epochs_used == problem.budget.max_epochs
     assert record.best_config["poison"] == 0 and record.best_val_acc > 0.5
+    # Tune retries every failure alike (problem.max_failures, 1 by default): the record says the failed one was tried twice.
+    assert len(by_poison[1].retries) == problem.max_failures == 1 and by_poison[0].retries == ()
+    assert by_poison[1].retries[0].startswith("attempt 1 on 127.0.0.1 failed after epoch 0: ")
+    assert by_poison[1].retries[0].endswith(by_poison[1].error)  # both attempts failed alike
 
 
 def test_a_live_runs_ray_experiment_folder_is_kept_and_opens_with_tune(ray_local, tmp_path):

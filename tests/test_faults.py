@@ -21,15 +21,13 @@ import time
 
 import pytest
 
-from tests.cluster_hosts import SessionProcess, load_records, run_session, session_folder, started_cluster, trial_results, \
-    wait_for
+from tests.cluster_hosts import SessionProcess, load_records, run_session, session_folder, started_cluster, wait_for
 from tests.conftest import ROOT
 
 ONE_AT_A_TIME = """
 from harness import Budget
 from tests.conftest import tiny_problem
-from tests.cluster_models import slow_mlp
-PROBLEM = tiny_problem(build_model=slow_mlp, budget=Budget(max_epochs=3, num_trials=2, max_concurrent_trials=1, cpus_per_trial=1))
+PROBLEM = tiny_problem(budget=Budget(max_epochs=3, num_trials=2, max_concurrent_trials=1, cpus_per_trial=1))
 STRATEGIES = ["random"]
 
 def test_live(tuning_case, tuning_run):
@@ -47,11 +45,12 @@ def test_the_head_lost_ends_the_session_naming_it_and_resume_completes_the_rest(
     folder = session_folder(tmp_path, {"test_live": ONE_AT_A_TIME})
     session = SessionProcess(folder, "--seeds", "2", cluster=c)
     try:
-        def second_run_in_flight():
+        def second_run_in_flight():  # Tune made its experiment folder: the run has begun, its actors start
             done = {r["provenance"]["ray_experiment"].rsplit("/", 1)[-1] for r in load_records(folder)}
-            return bool(done) and any(r["experiment"] not in done for r in trial_results(folder))
+            experiments = (folder / "results" / "tiny" / "ray").glob("*")
+            return bool(done) and any(p.is_dir() and p.name not in done for p in experiments)
 
-        wait_for(lambda: second_run_in_flight() or session.proc.poll() is not None, 300, "the second run's first epoch",
+        wait_for(lambda: second_run_in_flight() or session.proc.poll() is not None, 300, "the second run to begin",
                  every_s=0.2)
         assert session.proc.poll() is None, "the session ended before its second run was in flight"
         finished = {p: p.read_bytes() for p in (folder / "results").glob("*/runs/*/*.json")}

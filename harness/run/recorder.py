@@ -148,18 +148,23 @@ def _error_text(trial) -> str:
     return lines[-1][:500] if lines else text[:500]
 
 
-def _attempt_error(trial) -> str:
-    """The error of the attempt that just failed, as one line: Tune appends it to the trial's local error file,
-    which reaches the experiment's storage (where ``get_error`` reads) only later."""
+def _attempt_error(trial) -> tuple[str, str | None]:
+    """The error of the attempt that just failed, as one line (its last, as in ``_error_text``), and the node IP it
+    names, if any: Tune appends the error to the trial's local error file, which reaches the experiment's storage
+    (where ``get_error`` reads) only later."""
+    import re
+
     path = getattr(trial, "error_file", None)
     try:
         text = Path(path).read_text(encoding="utf-8", errors="replace") if path else ""
     except OSError:
         text = ""
     if "Failure #" not in text:
-        return _error_text(trial)
-    lines = [ln.strip() for ln in text.rsplit("Failure #", 1)[1].splitlines()[1:] if ln.strip()]
-    return lines[0][:300] if lines else "unknown error"
+        return _error_text(trial), None
+    block = text.rsplit("Failure #", 1)[1].split("\n", 1)[-1]
+    lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
+    ip = re.search(r"\bip[=:] ?([0-9A-Fa-f.:]+[0-9A-Fa-f])", block)
+    return (lines[-1][:300] if lines else "unknown error"), (ip.group(1) if ip else None)
 
 
 class Recorder(Callback):
@@ -193,10 +198,10 @@ class Recorder(Callback):
     def on_trial_recover(self, iteration, trials, trial, **info):
         """A failed attempt that Tune retries (problem.max_failures): noted; the retry's epochs replace its own."""
         epochs = self._epochs.get(trial.trial_id, [])
-        node = self._nodes.get(trial.trial_id) or "an unknown node"
+        error, named = _attempt_error(trial)
+        node = self._nodes.get(trial.trial_id) or named or "an unknown node"  # no result yet: the node its error names
         retries = self._retries.setdefault(trial.trial_id, [])
-        line = (f"attempt {len(retries) + 1} on {node} failed after epoch {epochs[-1].epoch if epochs else 0}: "
-                f"{_attempt_error(trial)}")
+        line = f"attempt {len(retries) + 1} on {node} failed after epoch {epochs[-1].epoch if epochs else 0}: {error}"
         retries.append(line)
         if self._progress:
             self._progress(f"{self._label}: a trial's {line}; retried")
