@@ -73,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
                 "agreement": _agreement}[args.command](args)
     except (ConfigError, SessionHalted) as exc:  # bad input; or the cluster's head lost, the results folder full
         print(f"error: {exc}", file=sys.stderr)
+        if "ray" in sys.modules:
+            from harness.run.ray_session import shutdown
+
+            shutdown()  # after a lost head, exits at once (Ray would wait a minute for it)
         return 2
 
 

@@ -211,6 +211,8 @@ def watch_cluster(address: str | None, say: Callable[[str], None] | None = None)
         yield
     except BaseException as exc:
         if isinstance(exc, _HeadGone) or lost.is_set() or (isinstance(exc, Exception) and not head_answers(address)):
+            global _head_lost
+            _head_lost = address
             raise ClusterLost(lost_line(address)) from None
         raise
     finally:
@@ -227,7 +229,22 @@ def cluster_gpus() -> float:
     return float(ray.cluster_resources().get("GPU", 0))
 
 
+_head_lost: str | None = None  # the address of a head this process lost (watch_cluster)
+
+
 def shutdown() -> None:
+    """Disconnect from Ray at the end of a session; after a lost head, end the process instead.
+
+    With the head gone, ``ray.shutdown`` and then Ray's own exit hooks wait for it until Ray gives up a minute
+    later (measured here: 60 s either way): the session has said its line and written what it could, so the
+    process exits at once with HEAD_LOST_EXIT.
+    """
+    import sys
+
+    if _head_lost is not None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(HEAD_LOST_EXIT)
     import ray
 
     if ray.is_initialized():
