@@ -19,7 +19,7 @@ def test_a_session_writes_records_benchmark_json_and_the_table(session, pytester
 
     report = pytester.path / "results"
     assert {"report.md", "report.html", "summary.csv"} <= {p.name for p in report.iterdir()}
-    assert len(list((report / "plots").glob("*.png"))) == 3  # no CD diagram with two strategies
+    assert len(list((report / "plots").glob("*.png"))) == 5  # anytime, time split, 2 best-so-far, accuracy vs compute; no CD diagram with two strategies
 
     bench = json.loads((pytester.path / "bench.json").read_text())
     names = sorted(b["name"] for b in bench["benchmarks"])

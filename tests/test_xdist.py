@@ -42,7 +42,7 @@ def test_two_workers_replay_bit_for_bit_what_one_process_replays(session, pytest
     for key in a:
         assert {k: v for k, v in a[key].items() if k not in volatile} == {k: v for k, v in b[key].items() if k not in volatile}
     report = (tmp_path / "parallel" / "report.md").read_text()
-    assert "toy_replay (3 seeds, simulated clock" in report  # the verdict is over every worker's runs
+    assert "- toy_replay (3 seeds, " in report and "replayed over the 18 configurations" in report  # every worker's runs
     # The study's answer, from every worker's runs, by the controller (which imports the module by its file).
     assert (tmp_path / "parallel" / "toy_replay" / "hypothesis.md").read_text() == "**How many runs?** 6 runs.\n"
 

@@ -173,9 +173,7 @@ def watch_cluster(address: str | None, say: Callable[[str], None] | None = None)
     if not address:
         yield
         return
-    import _thread
     import signal
-    import sys
 
     lost, done, lock = threading.Event(), threading.Event(), threading.Lock()
     main = threading.current_thread() is threading.main_thread()
@@ -185,27 +183,9 @@ def watch_cluster(address: str | None, say: Callable[[str], None] | None = None)
         if lost.is_set() and not done.is_set():
             raise _HeadGone(lost_line(address))
 
-    def watch():
-        misses = 0
-        while not done.wait(HEAD_PROBE_S):
-            misses = 0 if head_answers(address) else misses + 1
-            if misses < HEAD_MISSES:
-                continue
-            with lock:
-                if done.is_set():
-                    return
-                lost.set()
-                if main:
-                    _thread.interrupt_main(signum)
-            if not done.wait(HEAD_GRACE_S):
-                try:
-                    (say or (lambda line: print(line, file=sys.__stderr__, flush=True)))(lost_line(address))
-                finally:
-                    os._exit(HEAD_LOST_EXIT)
-            return
-
     previous = signal.signal(signum, gone) if main else None
-    watcher = threading.Thread(target=watch, name="tuning-cluster-watch", daemon=True)
+    watcher = threading.Thread(target=_watch_head, args=(address, done, lost, lock, signum if main else None, say),
+                               name="tuning-cluster-watch", daemon=True)
     watcher.start()
     try:
         yield
@@ -220,6 +200,32 @@ def watch_cluster(address: str | None, say: Callable[[str], None] | None = None)
             done.set()
         if main:
             signal.signal(signum, previous)
+
+
+def _watch_head(address: str, done, lost, lock, signum: int | None, say) -> None:
+    """The watch thread of :func:`watch_cluster`: probe the head each HEAD_PROBE_S; after HEAD_MISSES misses, interrupt
+    the main thread (``signum``; None when the run is not on the main thread), and exit the process when the main
+    thread has not come out of the run within HEAD_GRACE_S."""
+    import _thread
+    import sys
+
+    misses = 0
+    while not done.wait(HEAD_PROBE_S):
+        misses = 0 if head_answers(address) else misses + 1
+        if misses < HEAD_MISSES:
+            continue
+        with lock:
+            if done.is_set():
+                return
+            lost.set()
+            if signum is not None:
+                _thread.interrupt_main(signum)
+        if not done.wait(HEAD_GRACE_S):
+            try:
+                (say or (lambda line: print(line, file=sys.__stderr__, flush=True)))(lost_line(address))
+            finally:
+                os._exit(HEAD_LOST_EXIT)
+        return
 
 
 def cluster_gpus() -> float:
