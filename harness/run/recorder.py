@@ -255,14 +255,14 @@ class Recorder(Callback):
         self._trials = sorted(trials, key=lambda t: self._order[t.trial_id])  # the order Tune created them in
 
     def trial_records(self, budget: Budget, decode, wallclock_cut: bool, ordinal_ids: bool = False) -> list[TrialRecord]:
-        # A budget with a cap (total_epochs, wallclock_s) can end a run while trials are unfinished.
-        cut_by = CUT_BY_TOTAL if self.cap is not None and self.cap.reached else CUT_BY_WALLCLOCK
-        wallclock_cut = wallclock_cut or cut_by == CUT_BY_TOTAL
         """One record per trial, in the order Tune created them.
 
         ``ordinal_ids`` names trials by that order ("t000", "t001", ...) instead of Tune's random ids,
         so that a replay's record repeats bit for bit.
         """
+        # A budget with a cap (total_epochs, wallclock_s) can end a run while trials are unfinished.
+        cut_by = CUT_BY_TOTAL if self.cap is not None and self.cap.reached else CUT_BY_WALLCLOCK
+        wallclock_cut = wallclock_cut or cut_by == CUT_BY_TOTAL
         out = []
         for index, trial in enumerate(self._trials):
             epochs = tuple(self._epochs.get(trial.trial_id, ()))
