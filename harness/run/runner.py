@@ -14,6 +14,11 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
+# torch before Ray (the recorder below imports Ray, and with it grpc and protobuf): a driver that first imported torch
+# after Ray, under load in pytest-xdist workers, failed in torch._C's import ("SystemError: bad call flags") and then
+# crashed in the garbage collector. Every run imports torch anyway (provenance names the device).
+import torch  # noqa: E402, F401
+
 from harness.run.backend import Backend, ExperimentPlace
 from harness.core.budget import Budget
 from harness.run.ray_session import ensure_ray, watch_cluster
