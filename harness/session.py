@@ -250,11 +250,12 @@ class Session:
 
     def run(self, case: TuningCase, *, progress: Callable[[str], None] | None = None,
             timed: Callable | None = None, relabel: Callable[[RunRecord], RunRecord] | None = None,
-            budget=None) -> tuple[RunRecord, Path | None]:
+            budget=None, before_training: Callable[[], None] | None = None) -> tuple[RunRecord, Path | None]:
         """Run one case (or, when resuming, take its stored run), store it, and keep it for the finish.
 
         ``timed(fn, *args, **kwargs)`` wraps the run in a caller's clock (pytest-benchmark's); ``relabel``
-        rewrites the record before it is stored (a table sweep files itself under ``<name>_sweep``).
+        rewrites the record before it is stored (a table sweep files itself under ``<name>_sweep``);
+        ``before_training()`` runs only when the case will train (not resumed), e.g. the plugin's data check.
         Returns the record and the path it was stored at (None when it was resumed).
         """
         from harness.run import runner
@@ -264,6 +265,8 @@ class Session:
             if stored is not None:
                 self.records.append(stored)
                 return stored, None
+        if before_training is not None:
+            before_training()
         kwargs = {"ray_address": self.options.ray_address, "progress": progress,
                   "experiment_dir": Path(self.options.results_dir) / case.problem.name / "ray"}
         args = (case.problem, case.strategy, case.seed, budget)

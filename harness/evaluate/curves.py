@@ -62,12 +62,6 @@ def total_epochs(record: RunRecord) -> int:
     return int(cap) if cap else budget_epochs(record)
 
 
-def epochs_to_reach(record: RunRecord, target: float) -> int | None:
-    """Cumulative epochs (all trials, in the order results arrived) at which the best-so-far first reaches
-    ``target``; None when it never does."""
-    return time_to_target(record, target)[1]
-
-
 def incumbent_test_acc(record: RunRecord, epochs: int) -> float | None:
     """Held-out test accuracy of the run's incumbent after its first ``epochs`` epochs (in arrival order):
     the epoch with the best validation accuracy so far (the first, on ties). None before any result."""

@@ -103,7 +103,7 @@ def to_match(by_strategy: dict[str, dict[int, RunRecord]], reference: str) -> li
         return []
     points: dict[int, list[curves.Point]] = {}  # each run's best-so-far curve, computed once
 
-    def reach(record: RunRecord) -> int | None:  # curves.epochs_to_reach, on the curve computed once
+    def reach(record: RunRecord) -> int | None:  # curves.time_to_target's epochs, on the curve computed once
         if id(record) not in points:
             points[id(record)] = curves.best_so_far(record)
         return next((p.epochs for p in points[id(record)] if p.best >= target), None)

@@ -136,14 +136,16 @@ def tuning_run(request, benchmark):
         return benchmark.pedantic(fn, args=args, kwargs=kwargs, rounds=1, iterations=1, warmup_rounds=0)
 
     def run(case: TuningCase):
-        if not (session.options.resume and session.resumable(case)):
+        def check_data():  # before a case trains (a resumed one reads no data): missing skips, corrupt fails
             outcome = session.check_data(case.problem)
             if outcome is not None:
                 kind, message = outcome
                 pytest.skip(message) if kind == "skip" else pytest.fail(message, pytrace=False)
+
         benchmark.group = case.problem.name
         try:
-            record, path = session.run(case, progress=_progress_writer(request.config), timed=timed)
+            record, path = session.run(case, progress=_progress_writer(request.config), timed=timed,
+                                       before_training=check_data)
         except SessionHalted as exc:  # the head lost, the results folder full: one line, exit 2, like Ctrl-C
             pytest.exit(str(exc), returncode=pytest.ExitCode.INTERRUPTED)
         benchmark.extra_info.update({**record.summary(), **({"record": str(path)} if path else {"resumed": True})})
