@@ -2,6 +2,7 @@
 
 * ``python -m harness report RESULTS``: rebuild the comparison report from stored runs.
 * ``python -m harness record-table BENCHMARK --out FILE``: record a learning-curve table.
+* ``python -m harness record-design BENCHMARK --size N --parts K``: record a design over the live space.
 * ``python -m harness gate --baseline FILE``: stored runs against a baseline; exit 1 on a regression.
 * ``python -m harness baseline --out FILE``: store the newest runs as a baseline.
 * ``python -m harness agreement LIVE REPLAY``: Kendall's tau between two benchmarks' strategy rankings.
@@ -18,6 +19,7 @@ from harness.evaluate.stats import ALPHA
 from harness.evaluate.summary import DEFAULT_REFERENCE, DEFAULT_TARGET_FRACTION
 from harness.gate import DEFAULT_RULES
 from harness.core.errors import ConfigError, SessionHalted
+from harness.fronts.record_design import DESIGN_SUFFIX
 from harness.fronts.record_table import SWEEP_SUFFIX
 
 
@@ -46,6 +48,17 @@ def _parser() -> argparse.ArgumentParser:
                      help="train every seed again instead of reusing finished sweeps stored under --results-dir "
                           "(by default a killed recording, rerun, continues where it stopped)")
 
+    des = sub.add_parser("record-design", help="train a space-filling design over a live benchmark's search space "
+                                                "(the grid's points, then Sobol), for a surrogate replay")
+    des.add_argument("benchmark", help="benchmark module, e.g. benchmarks/test_mnist1d.py")
+    des.add_argument("--size", type=int, default=480, help="configurations in the design (default 480)")
+    des.add_argument("--parts", type=int, default=10,
+                     help="part i (configurations i, i+parts, ...) trains under seed i; each part is stored as it ends "
+                          "and reused when the command runs again (default 10)")
+    des.add_argument("--concurrency", type=int, default=1, help="trials trained at once (default 1)")
+    des.add_argument("--design-seed", type=int, default=0, help="the Sobol sequence's scrambling seed (default 0)")
+    des.add_argument("--results-dir", default="results", help="where the parts' run records go")
+
     gate = sub.add_parser("gate", help="compare stored runs with a baseline; exit 1 on a significant regression")
     gate.add_argument("--baseline", required=True, help="baseline file, e.g. results/baselines/digits_replay.json")
     gate.add_argument("--results-dir", default="results")
@@ -69,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"report": _report, "record-table": _record, "gate": _gate, "baseline": _baseline,
+        return {"report": _report, "record-table": _record, "record-design": _design, "gate": _gate, "baseline": _baseline,
                 "agreement": _agreement}[args.command](args)
     except (ConfigError, SessionHalted) as exc:  # bad input; or the cluster's head lost, the results folder full
         print(f"error: {exc}", file=sys.stderr)
@@ -87,7 +100,8 @@ def _load(results_dir: str, benchmark: str | None):
         records = ResultStore(results_dir).load_runs(benchmark)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    records = [r for r in records if not r.benchmark.endswith(SWEEP_SUFFIX)]  # a table's sweeps are not a benchmark
+    # a table's sweeps and a design's parts are recordings, not a benchmark's runs
+    records = [r for r in records if not r.benchmark.endswith((SWEEP_SUFFIX, DESIGN_SUFFIX))]
     if not records:
         raise ConfigError(f"no run records under {results_dir}" + (f" for {benchmark}" if benchmark else ""))
     return records
@@ -118,6 +132,15 @@ def _record(args) -> int:
                          resume=not args.fresh)
     print(f"written: {args.out} ({table.n_configs} configurations x {table.n_repeats} repeats x {table.max_epochs} epochs, "
           f"fingerprint {table.fingerprint})")
+    return 0
+
+
+def _design(args) -> int:
+    from harness.fronts.record_design import record_design
+
+    records = record_design(args.benchmark, args.size, args.parts, args.concurrency, args.design_seed, args.results_dir)
+    trained = sum(len(r.trials) for r in records)
+    print(f"recorded: {trained} configurations in {len(records)} parts under {args.results_dir}")
     return 0
 
 
