@@ -20,7 +20,8 @@ prepare_environment()  # before anything imports Ray: loopback only, no usage re
 
 from harness.core.budget import Budget  # noqa: E402
 from harness.core.errors import ConfigError  # noqa: E402
-from harness.core.problem import Problem, ReplayProblem  # noqa: E402
+from harness.core.objective import Objective  # noqa: E402
+from harness.core.problem import FunctionProblem, Problem, ReplayProblem  # noqa: E402
 from harness.core.space import Choice, IntRange, LogUniform, SearchSpace, Uniform  # noqa: E402
 from harness.core.study import Hypothesis  # noqa: E402
 
@@ -28,9 +29,11 @@ __all__ = [
     "Budget",
     "Choice",
     "ConfigError",
+    "FunctionProblem",
     "Hypothesis",
     "IntRange",
     "LogUniform",
+    "Objective",
     "Problem",
     "ReplayProblem",
     "SearchSpace",

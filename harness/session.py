@@ -218,8 +218,8 @@ class Session:
         Missing data skips (naming the file or folder to provide); a corrupt file fails the case at once
         with the loader's one line, and every later case of the same data set fails with it, untried.
         """
-        if problem.is_replay:  # a replay reads its table, already checked when it was loaded
-            return None
+        if problem.is_replay or not hasattr(problem, "load_data"):  # a replay's table was checked when loaded;
+            return None  # a training function of your own reads its data itself
         key = repr(problem.load_data)
         if key not in self._data_checked:
             try:
@@ -409,10 +409,7 @@ def _not_importable_by_workers(cases: list[tuple[str, TuningCase]]) -> dict[str,
 
     targets = {}
     for where, case in cases:
-        problem = case.problem
-        if problem.is_replay:
-            continue
-        for role, fn in (("load_data", problem.load_data), ("build_model", problem.build_model)):
+        for role, fn in case.problem.worker_functions().items():
             named = fn if hasattr(fn, "__qualname__") else type(fn)
             if "<locals>" in named.__qualname__ or named.__module__ == "__main__":
                 targets.setdefault(where, (where, "__main__", named.__qualname__))
@@ -427,6 +424,7 @@ def _not_importable_by_workers(cases: list[tuple[str, TuningCase]]) -> dict[str,
         failed = json.loads(done.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         return {"workers": f"could not check what Ray's workers can import: {done.stderr.strip()[-500:]}"}
-    return {where: (f"{where}: {why}; Ray's workers import a problem's loader and model builder by module name, so "
-                    f"they must live in an importable module (a package of your repository, not a test_*.py file or "
-                    f"a function defined inside another)") for where, why in failed.items()}
+    return {where: (f"{where}: {why}; Ray's workers import a problem's loader and model builder (or its training "
+                    f"function) by module name, so they must live in an importable module (a package of your "
+                    f"repository, not a test_*.py file or a function defined inside another)")
+            for where, why in failed.items()}

@@ -15,6 +15,8 @@ from harness.run.live.models import mlp
 from datasets import digits
 
 pytest_plugins = ["pytester"]
+# A user's own repository, copied out of the project by tests/test_own_problem.py: its benchmark is not ours to collect.
+collect_ignore = ["own_repo"]
 
 # Set before Ray starts, so its workers inherit them: decoded data in a throw-away folder, and no
 # test ever tries a download (nothing in the tests talks to anything but 127.0.0.1).

@@ -7,10 +7,13 @@ from typing import Any, Callable, ClassVar
 
 from harness.core.budget import Budget
 from harness.core.errors import ConfigError
+from harness.core.objective import ACCURACY, Objective
 from harness.core.records import REAL, SIMULATED
 from harness.core.space import SearchSpace
 
-# The metric every problem reports each epoch and every strategy maximises.
+# What every trial reports each epoch and every strategy maximises: the problem's *score*. For a classification
+# problem it is the validation accuracy itself; for a problem with its own objective, the objective's metric
+# oriented so that higher is better (``Objective.score``). The records keep these names.
 METRIC = "val_acc"
 MODE = "max"
 
@@ -29,7 +32,8 @@ class BaseProblem:
     name: str
     space: SearchSpace
     budget: Budget
-    n_classes: int
+    n_classes: int | None = None  # a classification problem's classes (None: the objective is not an accuracy)
+    objective: Objective = ACCURACY
     dataset: str = ""  # required: the data set it trains on (or whose table it replays), e.g. "digits"
     grace_epochs: int = 1
     reduction_factor: int = 3
@@ -43,8 +47,11 @@ class BaseProblem:
             raise ConfigError(f"problem: name must be alphanumeric, got {self.name!r}")
         if not self.dataset:
             raise ConfigError(f"problem {self.name}: name its data set (dataset=..., e.g. a module of datasets/)")
-        if self.n_classes < 2:
+        if self.n_classes is not None and self.n_classes < 2:
             raise ConfigError(f"problem {self.name}: needs at least 2 classes, got {self.n_classes}")
+        if self.n_classes is None and self.objective.is_default:
+            raise ConfigError(f"problem {self.name}: a classification problem names its classes (n_classes=...); "
+                              "a problem judged on another metric declares objective=Objective(...)")
         if not 1 <= self.grace_epochs <= self.budget.max_epochs:
             raise ConfigError(
                 f"problem {self.name}: grace_epochs {self.grace_epochs} must lie in 1..max_epochs "
@@ -64,6 +71,10 @@ class BaseProblem:
     def _identity(self) -> dict:
         return {"load_data": None, "build_model": None}
 
+    def worker_functions(self) -> dict[str, Callable]:
+        """The functions Ray's workers import by name to train this problem (none for a replay)."""
+        return {}
+
     @property
     def fingerprint(self) -> str:
         """What makes two runs of this problem comparable: name, data, model, space, budget, schedule, table.
@@ -80,12 +91,15 @@ class BaseProblem:
             "grid": {n: list(v) for n, v in self.space.grid.items()},
             "budget": self.budget.to_dict(), "grace_epochs": self.grace_epochs, "reduction_factor": self.reduction_factor,
             "table": self.table_fingerprint,
+            # Only a declared objective enters the identity, so classification problems keep their fingerprints.
+            **({} if self.objective.is_default else {"objective": self.objective.to_dict()}),
         }
         return hashlib.sha256(json.dumps(identity, sort_keys=True, default=repr).encode()).hexdigest()[:16]
 
     @property
-    def chance_accuracy(self) -> float:
-        return 1.0 / self.n_classes
+    def chance_accuracy(self) -> float | None:
+        """Accuracy by guessing; None when the objective is not a classification accuracy."""
+        return 1.0 / self.n_classes if self.n_classes and self.objective.is_default else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,12 +114,47 @@ class Problem(BaseProblem):
     load_data: Callable[[int], Any]
     build_model: Callable[[dict, tuple, int], Any]
 
-    def _identity(self) -> dict:
-        def named(fn) -> str:
-            """A function by its import path; a loader object (a dataclass) by its fields."""
-            return f"{fn.__module__}.{fn.__qualname__}" if hasattr(fn, "__qualname__") else repr(fn)
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.n_classes is None or not self.objective.is_default:
+            raise ConfigError(f"problem {self.name}: the built-in training loop is classification, judged on accuracy "
+                              "(n_classes=..., no objective); for another metric, bring your own training function "
+                              "(harness.FunctionProblem)")
 
-        return {"load_data": named(self.load_data), "build_model": named(self.build_model)}
+    def _identity(self) -> dict:
+        return {"load_data": _named(self.load_data), "build_model": _named(self.build_model)}
+
+    def worker_functions(self) -> dict[str, Callable]:
+        return {"load_data": self.load_data, "build_model": self.build_model}
+
+
+def _named(fn) -> str:
+    """A function by its import path; a loader object (a dataclass) by its fields."""
+    return f"{fn.__module__}.{fn.__qualname__}" if hasattr(fn, "__qualname__") else repr(fn)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FunctionProblem(BaseProblem):
+    """A live problem with your own training function: ``train(config, seed)`` trains one configuration and yields
+    one dict of metrics per epoch (``{"val_rmse": ..., "test_rmse": ...}``); the harness pulls at most ``max_epochs``
+    of them, and a scheduler may stop pulling sooner. ``objective`` names the metric to select on and its direction.
+    ``seed`` is the run's seed: let it decide your data split and initial weights. ``train`` must be an importable
+    module-level function (Ray pickles it by reference into its workers).
+    """
+
+    train: Callable[[dict, int], Any]
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not callable(self.train):
+            raise ConfigError(f"problem {self.name}: train must be a function train(config, seed) that yields one "
+                              f"dict of metrics per epoch, got {self.train!r}")
+
+    def _identity(self) -> dict:
+        return {"train": _named(self.train)}
+
+    def worker_functions(self) -> dict[str, Callable]:
+        return {"train": self.train}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,6 +1,11 @@
 """Run records: frozen dataclasses with units in their names, and their JSON form.
 
 One :class:`RunRecord` per (benchmark, strategy, seed) run, holding every trial's per-epoch trace.
+
+``val_acc``, ``best_val_acc`` and ``test_acc`` hold the problem's *score*: accuracy for a classification problem
+(the built-in path); for a problem with its own objective (``harness.core.objective``), its metric oriented so that
+higher is better (the negative of a minimised metric). ``RunRecord.objective`` says which; each epoch's ``metrics``
+keep what a training function of your own reported, in its own names and directions.
 """
 
 from __future__ import annotations
@@ -10,11 +15,14 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.core.objective import Objective
+
 # 2 added clock and real_s; 3 added held-out test accuracy (per epoch, and of the selected configuration);
-# 4 added each trial's node and retries. Older records read as real-clock runs without test accuracy, and
-# trials whose node is unknown (None) and that were never retried.
-SCHEMA_VERSION = 4
-READ_VERSIONS = (1, 2, 3, 4)
+# 4 added each trial's node and retries; 5 each epoch's reported metrics (a training function of your own) and the
+# objective in provenance. Older records read as real-clock runs without test accuracy, trials whose node is unknown
+# (None) and that were never retried, and classification runs judged on accuracy.
+SCHEMA_VERSION = 5
+READ_VERSIONS = (1, 2, 3, 4, 5)
 
 
 class Clock(enum.StrEnum):
@@ -62,6 +70,7 @@ class EpochRecord:
     epoch_s: float  # time spent training and validating this epoch
     elapsed_s: float  # run clock (see RunRecord.clock) when the driver received this result
     test_acc: float | None = None  # held-out test accuracy after this epoch (never used to select)
+    metrics: dict[str, float] | None = None  # what your own training function reported this epoch, as it reported it
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,11 @@ class RunRecord:
         return sum(t.outcome == outcome for t in self.trials)
 
     # -- what provenance says, read in one place (the dict keeps its JSON form; these name its keys) ---------
+    @property
+    def objective(self) -> Objective:
+        """What the run's scores are: accuracy (the default, and every record older than schema 5) or a declared metric."""
+        return Objective.from_dict(self.provenance.get("objective"))
+
     @property
     def table(self) -> TableRef | None:
         """The table a replay looked its epochs up in; None for a live run."""

@@ -57,7 +57,7 @@ def anytime(by_strategy: dict[str, dict[int, RunRecord]], fractions=FRACTIONS) -
             for n in names:
                 r = by_strategy[n][s]
                 acc = curves.incumbent_test_acc(r, math.floor(f * curves.total_epochs(r) + 1e-9))
-                values.append(acc if acc is not None else -1.0)  # no result yet: below every accuracy
+                values.append(acc if acc is not None else -math.inf)  # no result yet: below every score
             blocks.append(values)
         for n, rank in zip(names, stats.average_ranks(blocks)):
             ranks[n].append(float(rank))

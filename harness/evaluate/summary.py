@@ -16,9 +16,11 @@ Which test says what:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from harness.evaluate import curves, equal_compute, paired, stats
+from harness.core.objective import ACCURACY, Objective
 from harness.core.records import REAL, SIMULATED, RunRecord, latest_per_seed
 
 DEFAULT_REFERENCE = "random"
@@ -58,6 +60,7 @@ class StrategyStats:
     versus: VersusReference | None = None  # on best validation accuracy
     test_acc: stats.Summary = stats.Summary(0, None, None, None, None)
     versus_test: VersusReference | None = None  # on held-out test accuracy
+    objective: Objective = ACCURACY  # what best_val_acc and test_acc are scores of (accuracy, or a declared metric)
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,9 @@ def analyse(
     targets, rows = {}, []
     for bench, by_strategy in sorted(by_bench.items()):
         accs = [r.best_val_acc for s in by_strategy.values() for r in s.values() if r.best_val_acc is not None]
-        targets[bench] = target if target is not None else target_fraction * max(accs, default=0.0)
+        best = max(accs, default=0.0)
+        # A fraction of the best score, on the worse side of it (a negative score, minus a minimised metric, divides).
+        targets[bench] = target if target is not None else (target_fraction * best if best >= 0 else best / target_fraction)
         ranks = benchmark_ranks(by_strategy)
         versus = _versus_reference(bench, by_strategy, reference, alpha, notes, VAL)
         versus_test = _versus_reference(bench, by_strategy, reference, alpha, [], TEST)
@@ -122,22 +127,28 @@ def analyse(
     return Analysis(rows, targets, omnibus, reference, target_fraction, alpha, notes, runs, anytime, matched)
 
 
+def worst(r: RunRecord) -> float:
+    """What a run that found nothing scores: accuracy 0, or for an unbounded objective minus infinity (it ranks last;
+    a mean or interval over it is unbounded, as it should be)."""
+    return 0.0 if r.objective.unit_range else -math.inf
+
+
 def run_accuracy(r: RunRecord) -> float:
-    # A run in which every trial failed found nothing: it ranks and pairs as accuracy 0.
-    return r.best_val_acc if r.best_val_acc is not None else 0.0
+    # A run in which every trial failed found nothing: it ranks and pairs as the worst score.
+    return r.best_val_acc if r.best_val_acc is not None else worst(r)
 
 
 def run_test_accuracy(r: RunRecord) -> float:
-    """Held-out test accuracy of the run's selected configuration: what ranks and the omnibus test use, since
+    """Held-out test score of the run's selected configuration: what ranks and the omnibus test use, since
     best validation accuracy is biased upward by how many configurations a strategy saw. A failed run (or one
-    without a test split) counts as 0, the worst."""
-    return r.test_acc if r.best_val_acc is not None and r.test_acc is not None else 0.0
+    without a test split) counts as the worst (``worst``)."""
+    return r.test_acc if r.best_val_acc is not None and r.test_acc is not None else worst(r)
 
 
 def metric_value(r: RunRecord, metric: str) -> float | None:
-    """A run's accuracy on ``metric``; a run where every trial failed found nothing and counts as 0."""
+    """A run's score on ``metric``; a run where every trial failed found nothing and counts as the worst."""
     if r.best_val_acc is None:
-        return 0.0
+        return worst(r)
     return r.best_val_acc if metric == VAL else r.test_acc
 
 
@@ -149,7 +160,7 @@ def _strategy_stats(bench, name, seeds: dict[int, RunRecord], target, avg_rank, 
     # runs that reached it alone would favour strategies whose runs end early.
     restricted = [(h[0] if h[0] is not None else r.wallclock_s, h[1] if h[1] is not None else r.epochs_used)
                   for h, r in zip(hits, ok)]
-    unit = (0.0, 1.0)
+    unit = (0.0, 1.0) if next(iter(seeds.values())).objective.unit_range else None  # scores of a declared objective
     return StrategyStats(
         benchmark=bench,
         strategy=name,
@@ -157,15 +168,16 @@ def _strategy_stats(bench, name, seeds: dict[int, RunRecord], target, avg_rank, 
         failed_runs=len(seeds) - len(ok),
         best_val_acc=stats.summarize([r.best_val_acc for r in ok], bounds=unit),
         wallclock_s=stats.summarize([r.wallclock_s for r in seeds.values()], log=True),
-        compute_saved=stats.summarize([r.compute_saved for r in seeds.values()], bounds=unit),
+        compute_saved=stats.summarize([r.compute_saved for r in seeds.values()], bounds=(0.0, 1.0)),
         ttt_s=stats.summarize([t for t, _ in restricted], log=True),
         ttt_epochs=stats.summarize([e for _, e in restricted], log=True),
         reached=len(reached),
-        auc=stats.summarize([curves.auc(r) for r in ok], bounds=unit),
+        auc=stats.summarize([curves.auc(r) for r in ok] if unit else [], bounds=unit),  # an area needs a floor at 0
         avg_rank=avg_rank,
         versus=versus,
         test_acc=stats.summarize([r.test_acc for r in ok], bounds=unit),
         versus_test=versus_test,
+        objective=next(iter(seeds.values())).objective,
     )
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from harness.core.objective import Objective
 from harness.core.records import SIMULATED, RunRecord
 from harness.evaluate import paired, stats
 from harness.evaluate.equal_compute import Anytime, ToMatch
@@ -105,7 +106,8 @@ def _accuracy_claim(bench: str, name: str, mine: dict[int, RunRecord], ref: dict
     diffs = [a - b for a, b in zip(x, y)]
     differing = sum(d != 0 for d in diffs)
     p, direction = stats.signed_rank_test(x, y) if differing else (None, 0.0)
-    s = stats.summarize(diffs, bounds=(-1.0, 1.0))
+    unit = next(iter(mine.values())).objective.unit_range
+    s = stats.summarize(diffs, bounds=(-1.0, 1.0) if unit else None)
     return Claim((bench, "test", name), len(seeds), differing, p, direction, s.mean, s.ci_low, s.ci_high)
 
 
@@ -129,20 +131,21 @@ def benchmark_verdict(analysis: Analysis, bench: str, claims: dict, judged: dict
         return [f"{head} no comparison: the reference {reference!r} and at least one other strategy are needed."]
     test = {k[2]: (c, judged[k]) for k, c in mine.items() if k[1] == "test"}
     match = {k[2]: (c, judged[k]) for k, c in mine.items() if k[1] == "match"}
-    lines = [f"{head} {_recommendation(analysis, bench, test, match)}"]
+    words = Words(runs[0].objective)
+    lines = [f"{head} {_recommendation(analysis, bench, test, match, words)}"]
     omnibus = mine.get((bench, "omnibus", ""))
     if omnibus is not None:
         j = judged[omnibus.key]
         word = "differ" if j.significant else "are not shown to differ"
-        lines.append(f"  The {len(_by_strategy(runs, bench))} strategies {word} on held-out test accuracy "
+        lines.append(f"  The {len(_by_strategy(runs, bench))} strategies {word} on {words.test} "
                      f"(Friedman p = {omnibus.p:.2g}, Holm p = {j.p_holm:.2g}, {omnibus.n} seeds).")
-    lines.append("  " + _accuracy_line(test, reference))
+    lines.append("  " + _accuracy_line(test, reference, words))
     if match:
         target = next((m.target for m in analysis.to_match.get(bench, [])), None)
-        lines.append("  " + _match_line(match, reference, target))
+        lines.append("  " + _match_line(match, reference, target, words))
     anytime = analysis.anytime.get(bench)
     if anytime is not None:
-        lines.append("  " + _anytime_line(anytime, bench))
+        lines.append("  " + _anytime_line(anytime, bench, words))
     saved = _saved_line(analysis, bench)
     if saved:
         lines.append("  " + saved)
@@ -152,46 +155,74 @@ def benchmark_verdict(analysis: Analysis, bench: str, claims: dict, judged: dict
     return lines[:8]
 
 
-def _recommendation(analysis: Analysis, bench: str, test: dict, match: dict) -> str:
+class Words:
+    """How the verdict names and shows a benchmark's objective: accuracy, or a declared metric in its own direction."""
+
+    def __init__(self, objective: Objective) -> None:
+        self.objective = objective
+        default = objective.is_default
+        self.test = "held-out test accuracy" if default else f"held-out {objective.test_metric or 'test metric'}"
+        self.val = "validation accuracy" if default else objective.metric
+        self.hint = "" if default else f" ({'lower' if objective.mode == 'min' else 'higher'} is better)"
+
+    def value(self, x: float | None, low: float | None = None, high: float | None = None, signed: bool = False) -> str:
+        """A score (or a difference of scores) shown in the metric's own direction, with its interval if any."""
+        if x is None:
+            return "n/a"
+        fmt = "+.3f" if signed else ".3f" if self.objective.unit_range else ".4g"
+        if signed and not self.objective.unit_range:
+            fmt = "+.4g"
+        shown = self.objective.shown
+        text = format(shown(x), fmt)
+        if low is not None and high is not None:
+            a, b = sorted((shown(low), shown(high)))
+            text += f" [{format(a, fmt)}, {format(b, fmt)}]"
+        return text
+
+
+def _recommendation(analysis: Analysis, bench: str, test: dict, match: dict, words: Words) -> str:
     reference = analysis.reference
     better = [(c, j) for c, j in test.values() if j.significant and c.direction > 0]
     if better:
         c, j = max(better, key=lambda cj: cj[0].estimate)
         name = c.key[2]
-        return (f"use {name}: its held-out test accuracy is {_row(analysis, bench, name)}, "
-                f"{_diff(c)} over {reference} ({_test_text(c, j)}).")
+        return (f"use {name}: its {words.test} is {_row(analysis, bench, name, words)}, "
+                f"{_diff(c, words)} over {reference}{words.hint} ({_test_text(c, j)}).")
     cheaper = [(c, j) for c, j in match.values() if j.significant and c.direction > 0]
     rows = [r for r in analysis.rows if r.benchmark == bench and r.avg_rank is not None]
     best = min(rows, key=lambda r: r.avg_rank) if rows else None
-    text = f"no strategy is shown to be more accurate than {reference} on held-out test data at this budget"
+    text = f"no strategy is shown to beat {reference} on {words.test} at this budget"
     if best is not None and best.strategy in test:
         c, j = test[best.strategy]
-        text += (f"; the best ranked is {best.strategy} (average rank {best.avg_rank:.1f}, test accuracy "
-                 f"{_row(analysis, bench, best.strategy)}; {_diff(c)} over {reference}, {_test_text(c, j)})")
+        text += (f"; the best ranked is {best.strategy} (average rank {best.avg_rank:.1f}, {words.test} "
+                 f"{_row(analysis, bench, best.strategy, words)}; {_diff(c, words)} over {reference}{words.hint}, "
+                 f"{_test_text(c, j)})")
     elif best is not None:
         text += f"; {best.strategy}, the reference, ranks best (average rank {best.avg_rank:.1f})"
     if cheaper:
         c, j = min(cheaper, key=lambda cj: cj[0].estimate)
-        text += (f". To spend less compute: {c.key[2]} reaches the median of {reference}'s final validation "
-                 f"accuracies with {_ratio(c)} its epochs ({_test_text(c, j)})")
+        text += (f". To spend less compute: {c.key[2]} reaches the median of {reference}'s final {words.val} "
+                 f"with {_ratio(c)} its epochs ({_test_text(c, j)})")
     return text + "."
 
 
-def _accuracy_line(test: dict, reference: str) -> str:
+def _accuracy_line(test: dict, reference: str, words: Words) -> str:
+    what = words.test[0].upper() + words.test[1:]
     found = [(c, j) for c, j in test.values() if j.significant]
     if found:
-        parts = [f"{c.key[2]} {_diff(c)} ({_test_text(c, j)})" for c, j in sorted(found, key=lambda cj: -cj[0].estimate)]
-        return f"Held-out test accuracy against {reference}: " + "; ".join(parts) + "."
+        parts = [f"{c.key[2]} {_diff(c, words)} ({_test_text(c, j)})"
+                 for c, j in sorted(found, key=lambda cj: -cj[0].estimate)]
+        return f"{what} against {reference}{words.hint}: " + "; ".join(parts) + "."
     if not test:
-        return f"Held-out test accuracy: nothing to compare with {reference}."
+        return f"{what}: nothing to compare with {reference}."
     c, j = max(test.values(), key=lambda cj: abs(cj[0].estimate or 0.0))
     if c.p is None:
-        return f"Held-out test accuracy: no strategy differs from {reference} on any seed."
-    return (f"Held-out test accuracy: no strategy differs significantly from {reference}; the largest difference is "
-            f"{c.key[2]}'s {_diff(c)} ({_test_text(c, j)}).")
+        return f"{what}: no strategy differs from {reference} on any seed."
+    return (f"{what}: no strategy differs significantly from {reference}; the largest difference is "
+            f"{c.key[2]}'s {_diff(c, words)}{words.hint} ({_test_text(c, j)}).")
 
 
-def _match_line(match: dict, reference: str, target: float | None) -> str:
+def _match_line(match: dict, reference: str, target: float | None, words: Words) -> str:
     ordered = sorted(match.values(), key=lambda cj: (cj[0].estimate if cj[0].estimate is not None else math.inf))
     parts = []
     for c, j in ordered[:5]:
@@ -199,19 +230,20 @@ def _match_line(match: dict, reference: str, target: float | None) -> str:
         mark = f", Holm p = {j.p_holm:.2g}" if j.p is not None else ""
         parts.append(f"{c.key[2]} {_ratio(c)} ({reached}{mark})")
     more = f"; {len(ordered) - 5} more in the report" if len(ordered) > 5 else ""
-    goal = f"{target:.4f}, the median of {reference}'s final validation accuracies" if target is not None else "the target"
+    goal = (f"{words.value(target)}, the median of {reference}'s final {words.val}" if target is not None
+            else "the target")
     return (f"Epochs to reach {goal}, relative to {reference}'s (expected running time, 95% bootstrap interval; "
             f"signed-rank tests): " + "; ".join(parts) + more + ".")
 
 
-def _anytime_line(a: Anytime, bench: str) -> str:
+def _anytime_line(a: Anytime, bench: str, words: Words) -> str:
     def leader(i: int) -> str:
         name = min(a.ranks, key=lambda n: a.ranks[n][i])
         return f"{name} ({a.ranks[name][i]:.1f})"
 
     picks = [i for i, f in enumerate(a.fractions) if f in (a.fractions[0], 0.25, 1.0)]
     parts = [f"at {_fraction(a.fractions[i])} of the budget {leader(i)}" for i in picks]
-    return (f"Best average rank on held-out test accuracy over the budget ({a.seeds} seeds; plots/anytime_{bench}.png): "
+    return (f"Best average rank on {words.test} over the budget ({a.seeds} seeds; plots/anytime_{bench}.png): "
             + ", ".join(parts) + ".")
 
 
@@ -241,11 +273,8 @@ def _test_text(c: Claim, j: paired.Judged) -> str:
     return f"signed-rank p = {c.p:.2g}, Holm p = {j.p_holm:.2g} over {j.m} claims, {c.n} seeds"
 
 
-def _diff(c: Claim) -> str:
-    if c.estimate is None:
-        return "n/a"
-    interval = f" [{c.low:+.3f}, {c.high:+.3f}]" if c.low is not None else ""
-    return f"{c.estimate:+.3f}{interval}"
+def _diff(c: Claim, words: Words) -> str:
+    return words.value(c.estimate, c.low, c.high, signed=True)
 
 
 def _ratio(c: Claim) -> str:
@@ -257,12 +286,10 @@ def _ratio(c: Claim) -> str:
     return f"{c.estimate:.2f}x" + (f" [{c.low:.2f}, {high}]" if high is not None else "")
 
 
-def _row(analysis: Analysis, bench: str, name: str) -> str:
+def _row(analysis: Analysis, bench: str, name: str, words: Words) -> str:
     row = next(r for r in analysis.rows if r.benchmark == bench and r.strategy == name)
     s = row.test_acc
-    if s.mean is None:
-        return "n/a"
-    return f"{s.mean:.3f}" + (f" [{s.ci_low:.3f}, {s.ci_high:.3f}]" if s.ci_low is not None else "")
+    return words.value(s.mean, s.ci_low, s.ci_high)
 
 
 def _fraction(f: float) -> str:

@@ -17,7 +17,7 @@ from harness.core.study import answers
 from harness.evaluate.summary import Analysis, seeds_for_a_verdict
 from harness.evaluate.verdict import verdict
 from harness.report import plots
-from harness.report.tables import HEADERS, cells, markdown_table, sorted_rows, summary_csv
+from harness.report.tables import cells, headers, markdown_table, sorted_rows, summary_csv
 
 
 def markdown(analysis: Analysis, images: list[Path], hypotheses: dict[str, str] | None = None,
@@ -110,7 +110,7 @@ def html_page(analysis: Analysis, images: list[Path], hypotheses: dict[str, str]
     """One file that opens offline: inline CSS, plots embedded as data URIs, no external assets."""
     lines = verdict(analysis) if verdict_lines is None else verdict_lines
     rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells(r)) + "</tr>" for r in sorted_rows(analysis))
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADERS)
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers(analysis.rows))
     settings = "".join(f"<li>{html.escape(line[2:])}</li>" for line in _settings(analysis) if line.startswith("- "))
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in analysis.notes)
     figures = "".join(

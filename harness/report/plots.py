@@ -7,6 +7,7 @@ from pathlib import Path
 
 from harness.evaluate import curves
 from harness.evaluate.summary import Analysis
+from harness.core.objective import ACCURACY
 from harness.core.records import SIMULATED
 
 
@@ -82,27 +83,30 @@ def best_so_far_plot(analysis: Analysis, benchmark: str, attr: str, path: Path) 
 
     runs = [r for r in analysis.runs if r.benchmark == benchmark and r.best_val_acc is not None]
     palette = colours(sorted({r.strategy for r in runs}))
+    objective = runs[0].objective if runs else ACCURACY
+    k = objective.sign  # scores back in the metric's own direction
     fig, ax = _figure()
     x_max = max((getattr(p, attr) for r in runs for p in curves.best_so_far(r)), default=1.0)
     grid = np.linspace(0, x_max, 300)
     for name in sorted({r.strategy for r in runs}):
         per_seed = [_step_values(curves.best_so_far(r), grid, attr) for r in runs if r.strategy == name]
-        mean, low, high = _mean_band(grid, per_seed)
+        mean, low, high = (k * v for v in _mean_band(grid, per_seed))
         ax.plot(grid, mean, color=palette[name], label=f"{name} ({len(per_seed)} seeds)", lw=1.8)
         ax.fill_between(grid, low, high, color=palette[name], alpha=0.08, lw=0)
     target = analysis.targets.get(benchmark)
     if target:
-        ax.axhline(target, color="grey", ls=":", lw=1, label=f"target {target:.3f}")
+        ax.axhline(k * target, color="grey", ls=":", lw=1, label=f"target {k * target:.4g}")
     simulated = any(r.clock == SIMULATED for r in runs)
     clock = "simulated wall-clock" if simulated else "wall-clock"
     ax.set_xlabel(f"{clock} since the run started (s)" if attr == "elapsed_s" else "cumulative epochs trained (epochs)")
-    ax.set_ylabel("best validation accuracy so far (fraction)")
-    ax.set_title(f"{benchmark}: best-so-far accuracy, mean and 95% CI over seeds\n(drawn from where every seed has a result)",
+    what = "accuracy" if objective.is_default else objective.metric
+    ax.set_ylabel("best validation accuracy so far (fraction)" if objective.is_default else f"best {what} so far")
+    ax.set_title(f"{benchmark}: best-so-far {what}, mean and 95% CI over seeds\n(drawn from where every seed has a result)",
                  fontsize=9)
     accs = [r.best_val_acc for r in runs]
-    if accs:
+    if accs and objective.unit_range and k > 0:
         ax.set_ylim(max(0.0, min(accs) - 0.1), min(1.0, max(accs) + 0.01))
-    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    ax.legend(fontsize=7, ncol=2, loc="lower right" if k > 0 else "upper right")
     ax.grid(alpha=0.3)
     return _save(fig, path)
 
@@ -111,13 +115,16 @@ def accuracy_vs_compute_plot(analysis: Analysis, benchmark: str, path: Path) -> 
     """One point per run: epochs used against best accuracy."""
     runs = [r for r in analysis.runs if r.benchmark == benchmark and r.best_val_acc is not None]
     palette = colours(sorted({r.strategy for r in runs}))
+    objective = runs[0].objective if runs else ACCURACY
     fig, ax = _figure()
     for name in sorted({r.strategy for r in runs}):
         mine = [r for r in runs if r.strategy == name]
-        ax.scatter([r.epochs_used for r in mine], [r.best_val_acc for r in mine], color=palette[name], label=name, s=28, alpha=0.85)
+        ax.scatter([r.epochs_used for r in mine], [objective.shown(r.best_val_acc) for r in mine], color=palette[name],
+                   label=name, s=28, alpha=0.85)
     ax.set_xlabel("compute used (epochs trained in the run)")
-    ax.set_ylabel("best validation accuracy (fraction)")
-    ax.set_title(f"{benchmark}: accuracy against compute, one point per run")
+    what = "accuracy" if objective.is_default else objective.metric
+    ax.set_ylabel("best validation accuracy (fraction)" if objective.is_default else f"best {what}")
+    ax.set_title(f"{benchmark}: {what} against compute, one point per run")
     ax.legend(fontsize=7, ncol=2, loc="lower right")
     ax.grid(alpha=0.3)
     return _save(fig, path)
@@ -176,7 +183,9 @@ def anytime_plot(analysis: Analysis, benchmark: str, path: Path) -> Path | None:
     k = len(a.ranks)
     ax.set_ylim(k + 0.5, 0.5)
     ax.set_xlabel("share of the run's budget spent (epochs, log scale)")
-    ax.set_ylabel("average rank on held-out test accuracy (1 = best)")
+    objective = next((r.objective for r in analysis.runs if r.benchmark == benchmark), ACCURACY)
+    held_out = "held-out test accuracy" if objective.is_default else f"held-out {objective.test_metric}"
+    ax.set_ylabel(f"average rank on {held_out} (1 = best)")
     ax.set_title(f"{benchmark}: who leads as the budget is spent\n({a.seeds} seeds; legend: average rank at the full budget)",
                  fontsize=9)
     ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))

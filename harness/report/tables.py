@@ -12,6 +12,7 @@ import io
 
 from harness.evaluate.stats import Summary
 from harness.evaluate.summary import Analysis, StrategyStats, VersusReference
+from harness.core.objective import Objective
 from harness.core.records import SIMULATED
 
 
@@ -38,6 +39,32 @@ def _ci(s: Summary, fmt: str) -> str:
     return f"{s.mean:{fmt}} [{s.ci_low:{fmt}}, {s.ci_high:{fmt}}]"
 
 
+def shown(s: Summary, objective: Objective) -> Summary:
+    """A summary of scores in the metric's own direction (a minimised metric: the negatives, the interval turned)."""
+    if objective.sign > 0 or s.mean is None:
+        return s
+    flip = objective.shown
+    low, high = (flip(s.ci_high), flip(s.ci_low)) if s.ci_low is not None else (None, None)
+    return Summary(s.n, flip(s.mean), flip(s.median), low, high, s.sd)
+
+
+def _score(s: Summary, objective: Objective, fmt: str, name: str | None) -> str:
+    """Accuracy as it always was; a declared metric by its name, in its own direction."""
+    if objective.is_default:
+        return _ci(s, fmt)
+    return f"{name} {_ci(shown(s, objective), '.4g')}"
+
+
+def headers(rows: list[StrategyStats]) -> tuple[str, ...]:
+    """The table's column names; accuracy columns say "metric" when a row's problem declares its own objective."""
+    if all(r.objective.is_default for r in rows):
+        return HEADERS
+    named = {"best val acc (95% CI)": "best val metric (95% CI)", "test acc (95% CI)": "held-out metric (95% CI)",
+             "avg rank (test acc)": "avg rank (held-out)", "vs reference (val acc)": "vs reference (val)",
+             "vs reference (test acc)": "vs reference (held-out)"}
+    return tuple(named.get(h, h) for h in HEADERS)
+
+
 def _versus(v: VersusReference | None) -> str:
     if v is None:
         return "n/a"
@@ -53,8 +80,8 @@ def cells(row: StrategyStats) -> list[str]:
         row.benchmark,
         row.strategy,
         f"{n}" + (f" ({row.failed_runs} failed)" if row.failed_runs else ""),
-        _ci(row.best_val_acc, ".4f"),
-        _ci(row.test_acc, ".4f"),
+        _score(row.best_val_acc, row.objective, ".4f", row.objective.metric),
+        _score(row.test_acc, row.objective, ".4f", row.objective.test_metric),
         _ci(row.wallclock_s, ".1f"),
         _ci(row.compute_saved, ".3f"),
         (_ci(row.ttt_s, ".1f") if row.reached else "not reached") + reach,
@@ -76,10 +103,13 @@ def _sd(s: Summary, fmt: str) -> str:
 
 def short_table(analysis: Analysis) -> str:
     """The terminal form: mean ± sd of accuracy, wall-clock and compute saved, rank and verdict."""
-    head = ["benchmark", "strategy", "seeds", "best val acc", "test acc", "wall-clock (s)", "compute saved", "avg rank",
+    accuracy = all(r.objective.is_default for r in analysis.rows)
+    head = ["benchmark", "strategy", "seeds", "best val acc" if accuracy else "best val metric (95% CI)",
+            "test acc" if accuracy else "held-out metric (95% CI)", "wall-clock (s)", "compute saved", "avg rank",
             "vs reference (val)", "vs reference (test)"]
     body = [
-        [r.benchmark, r.strategy, cells(r)[2], _sd(r.best_val_acc, ".4f"), _sd(r.test_acc, ".4f"), _sd(r.wallclock_s, ".1f"),
+        [r.benchmark, r.strategy, cells(r)[2], cells(r)[3] if not r.objective.is_default else _sd(r.best_val_acc, ".4f"),
+         cells(r)[4] if not r.objective.is_default else _sd(r.test_acc, ".4f"), _sd(r.wallclock_s, ".1f"),
          _sd(r.compute_saved, ".3f"), cells(r)[10], cells(r)[11], cells(r)[12]]
         for r in sorted_rows(analysis)
     ]
@@ -93,7 +123,7 @@ def short_table(analysis: Analysis) -> str:
 
 def markdown_table(rows: list[StrategyStats]) -> list[str]:
     """The table's Markdown lines."""
-    return ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)] + ["| " + " | ".join(cells(r)) + " |" for r in rows]
+    return ["| " + " | ".join(headers(rows)) + " |", "|" + "---|" * len(HEADERS)] + ["| " + " | ".join(cells(r)) + " |" for r in rows]
 
 
 def summary_csv(rows: list[StrategyStats]) -> str:
@@ -101,10 +131,13 @@ def summary_csv(rows: list[StrategyStats]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     metrics = ("best_val_acc", "test_acc", "wallclock_s", "compute_saved", "ttt_s", "ttt_epochs", "auc")
     versus = (("val", "versus"), ("test", "versus_test"))
+    # Accuracy columns hold scores: a declared objective's metric when higher is better, its negative when lower is
+    # (the columns objective and mode say which).
     w.writerow(
         ["benchmark", "strategy", "n_seeds", "failed_runs", "reached_target"]
         + [f"{m}_{s}" for m in metrics for s in ("mean", "median", "ci_low", "ci_high")]
         + ["avg_rank", "reference"] + [f"{k}_{c}" for k, _ in versus for c in ("p_raw", "p_holm", "a12", "verdict")]
+        + ["objective", "mode"]
     )
     for r in rows:
         tests = [getattr(r, attr) for _, attr in versus]
@@ -113,6 +146,7 @@ def summary_csv(rows: list[StrategyStats]) -> str:
             + [_num(getattr(getattr(r, m), f)) for m in metrics for f in ("mean", "median", "ci_low", "ci_high")]
             + [_num(r.avg_rank), r.versus.reference if r.versus else ""]
             + [x for v in tests for x in ((_num(v.p_raw), _num(v.p_holm), _num(v.a12), v.verdict) if v else ("", "", "", ""))]
+            + [r.objective.metric, r.objective.mode]
         )
     return buf.getvalue()
 

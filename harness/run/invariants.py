@@ -30,7 +30,7 @@ def observed_concurrency(record: RunRecord) -> int:
     return peak
 
 
-def run_problems(record: RunRecord, chance: float, multi_fidelity: bool, bar: float | None = None) -> list[str]:
+def run_problems(record: RunRecord, chance: float | None, multi_fidelity: bool, bar: float | None = None) -> list[str]:
     """Everything wrong with ``record``; ``bar`` is the accuracy to reach (default: well above chance)."""
     problems = []
     for t in record.trials:
@@ -50,9 +50,13 @@ def run_problems(record: RunRecord, chance: float, multi_fidelity: bool, bar: fl
     concurrency = observed_concurrency(record)
     if concurrency > record.budget["max_concurrent_trials"]:
         problems.append(f"{concurrency} trials ran at once; the budget allows {record.budget['max_concurrent_trials']}")
-    bar = well_above_chance(chance) if bar is None else bar
-    if record.best_val_acc is None or record.best_val_acc < bar:
-        problems.append(f"best val_acc {record.best_val_acc} is not well above chance ({chance:.3f}; needs {bar:.3f})")
+    if record.best_val_acc is None:
+        problems.append("no trial reported a result")
+    elif chance is not None or bar is not None:  # a declared objective has no chance level: it names its own bar
+        bar = well_above_chance(chance) if bar is None else bar
+        if record.best_val_acc < bar:
+            problems.append(f"best val_acc {record.best_val_acc} is not well above chance ({chance:.3f}; needs {bar:.3f})"
+                            if chance is not None else f"best score {record.best_val_acc} is below the bar {bar}")
     if multi_fidelity and not record.compute_saved > 0:
         problems.append(f"an early-stopping strategy saved no compute ({record.compute_saved})")
     if not multi_fidelity and record.compute_saved != 0:

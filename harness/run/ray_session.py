@@ -8,6 +8,7 @@ import os
 import socket
 import threading
 from typing import Callable
+from pathlib import Path
 
 from harness.core.errors import ClusterLost, ConfigError
 from harness.core.provenance import ROOT
@@ -77,12 +78,7 @@ def ensure_ray(address: str | None = None) -> str:
         return ray.get_runtime_context().gcs_address
     if address:
         _use_the_clusters_token()
-        # A cluster's nodes do not share this checkout: ship it as the job's working directory.
-        ray.init(
-            address=address,
-            runtime_env={"working_dir": str(ROOT), "excludes": [".git", ".venv", "results", ".benchmarks"]},
-            log_to_driver=False,
-        )
+        ray.init(address=address, runtime_env=cluster_runtime_env(), log_to_driver=False)
         slot = slot_name(address)
         if ray.cluster_resources().get(slot) != 1:
             found = ray.cluster_resources().get(slot)
@@ -115,6 +111,22 @@ def ensure_ray(address: str | None = None) -> str:
             ray.shutdown()
             raise RuntimeError(f"the local Ray instance is not on loopback: nodes at {outside}")
     return ray.get_runtime_context().gcs_address
+
+
+SHIPPED = ("harness", "strategies", "datasets")  # what a cluster's nodes import of this tool
+NOT_SHIPPED = [".git", ".venv", "venv", "results", ".benchmarks", "__pycache__", "*.egg-info", "build"]
+
+
+def cluster_runtime_env(cwd: Path | None = None) -> dict:
+    """What a cluster's nodes receive, since they share neither this machine's files nor its path.
+
+    The driver's working folder (your repository: your benchmarks and the package your problem's functions live in)
+    goes as the job's ``working_dir``, which Ray's workers start in and import from; the tool's own packages go as
+    ``py_modules`` when they do not already lie inside it (the tool installed from elsewhere, or run from your repo).
+    """
+    cwd = (cwd or Path.cwd()).resolve()
+    modules = [str(ROOT / m) for m in SHIPPED if (ROOT / m).is_dir() and not (ROOT / m).resolve().is_relative_to(cwd)]
+    return {"working_dir": str(cwd), "excludes": NOT_SHIPPED, **({"py_modules": modules} if modules else {})}
 
 
 def _use_the_clusters_token() -> None:

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from harness.core import provenance
 from harness.core.budget import Budget
+from harness.core.objective import ACCURACY, Objective
 from harness.core.problem import METRIC
 from harness.core.records import (
     ABANDONED,
@@ -99,6 +100,7 @@ def run_record(problem, strategy: str, seed: int, budget: Budget, backend, place
             seed=seed, budget=budget.to_dict(), ray_address=facts.ray_address, grace_epochs=problem.grace_epochs,
             reduction_factor=problem.reduction_factor, problem_fingerprint=problem.fingerprint,
             max_failures=problem.max_failures,
+            **({} if problem.objective.is_default else {"objective": problem.objective.to_dict()}),
             **backend.provenance(place),
         ),
         clock=backend.clock_name,
@@ -171,9 +173,10 @@ class Recorder(Callback):
     """Collects every result of every trial, and every trial's final state, on the driver."""
 
     def __init__(self, progress: Callable[[str], None] | None, label: str, total: int | None,
-                 arrival_s: Callable[[dict, float], float]) -> None:
+                 arrival_s: Callable[[dict, float], float], objective: Objective = ACCURACY) -> None:
         self.t0 = time.perf_counter()
         self._arrival_s = arrival_s  # the backend's: when a result arrived, in the run's clock
+        self._objective = objective  # progress lines show its metric, in its own direction
         self.cap: TotalEpochsStopper | None = None  # the run's total_epochs, when its budget has one
         self._progress, self._label, self._total = progress, label, total
         self._epochs: dict[str, list[EpochRecord]] = {}
@@ -223,6 +226,7 @@ class Recorder(Callback):
                 epoch_s=float(result["epoch_s"]),
                 elapsed_s=float(self._arrival_s(result, self.t0)),
                 test_acc=_finite(result.get("test_acc")),
+                metrics=result.get("metrics"),
             )
         )
 
@@ -239,7 +243,7 @@ class Recorder(Callback):
         self._done += 1
         if self._progress:
             epochs = self._epochs.get(trial.trial_id, [])
-            acc = max((e.val_acc for e in epochs), default=float("nan"))
+            best = self._objective.shown(max((e.val_acc for e in epochs), default=float("nan")))
             of = f"/{self._total}" if self._total else ""
             elapsed = time.perf_counter() - self.t0
             eta = ""
@@ -247,7 +251,7 @@ class Recorder(Callback):
                 eta = f", about {elapsed / self._done * (self._total - self._done):.0f}s to go"
             self._progress(
                 f"{self._label}: trial {self._done}{of} {what} after {len(epochs)} epochs, "
-                f"best val_acc {acc:.3f}, {elapsed:.1f}s{eta}"
+                f"best {self._objective.metric} {best:.4g}, {elapsed:.1f}s{eta}"
             )
 
     def on_experiment_end(self, trials, **info):

@@ -46,7 +46,8 @@ def run(
     address = ensure_ray(ray_address)
     backend = backend_for(problem)(problem, setup, seed, budget)
     label, run_id = f"{problem.name}-{strategy.name}-seed{seed}", uuid.uuid4().hex
-    recorder = Recorder(progress if backend.shows_progress else None, label, budget.num_trials, backend.arrival_s)
+    recorder = Recorder(progress if backend.shows_progress else None, label, budget.num_trials, backend.arrival_s,
+                        problem.objective)
     recorder.cap = TotalEpochsStopper(budget.total_epochs) if budget.total_epochs is not None else None
     started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
     # On a cluster, a head that stops answering ends the run at once with ClusterLost, naming it (watch_cluster).

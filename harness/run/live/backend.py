@@ -32,6 +32,19 @@ class LiveBackend(Backend):
     def trainable(self):
         from ray import tune
 
+        from harness.core.problem import FunctionProblem
+
+        if isinstance(self.problem, FunctionProblem):
+            from harness.run.live.function_trainable import FunctionTrainable
+
+            return tune.with_parameters(
+                FunctionTrainable,
+                train=self.problem.train,
+                objective=self.problem.objective.to_dict(),
+                decode=self.setup.decode,
+                seed=self.seed,
+                torch_threads=max(1, int(self.budget.cpus_per_trial)),
+            )
         from harness.run.live.trainable import EpochTrainable
 
         return tune.with_parameters(

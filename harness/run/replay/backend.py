@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from harness.run.backend import Backend
 from harness.core.budget import Budget
-from harness.core.problem import Problem, ReplayProblem
+from harness.core.problem import ACCURACY, BaseProblem, Objective, ReplayProblem
 from harness.core.records import SIMULATED
 from harness.run.replay.table import LearningCurveTable
 
@@ -28,10 +28,11 @@ def problem(
     name: str,
     dataset: str,
     budget: Budget,
-    n_classes: int,
+    n_classes: int | None,
     grid: dict[str, tuple] | None = None,
     grace_epochs: int = 1,
     reduction_factor: int = 3,
+    objective: Objective = ACCURACY,
 ) -> ReplayProblem:
     """The replay of ``table`` as a problem; ``grid`` is grid search's grid form (recorded levels)."""
     return ReplayProblem(
@@ -39,6 +40,7 @@ def problem(
         space=table.space(grid),
         budget=budget,
         n_classes=n_classes,
+        objective=objective,
         grace_epochs=grace_epochs,
         reduction_factor=reduction_factor,
         table=table,
@@ -46,10 +48,10 @@ def problem(
     )
 
 
-def replay_of(live: Problem, table: LearningCurveTable, name: str) -> ReplayProblem:
+def replay_of(live: BaseProblem, table: LearningCurveTable, name: str) -> ReplayProblem:
     """The replay of a live benchmark's problem: its data set, budget, grid form and schedule, against ``table``."""
     return problem(table, name=name, dataset=live.dataset, budget=live.budget, n_classes=live.n_classes,
-                   grid=live.space.grid, grace_epochs=live.grace_epochs, reduction_factor=live.reduction_factor)
+                   objective=live.objective, grid=live.space.grid, grace_epochs=live.grace_epochs, reduction_factor=live.reduction_factor)
 
 
 class ReplayBackend(Backend):

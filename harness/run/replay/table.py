@@ -32,6 +32,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from harness.core.objective import Objective
 from harness.core.errors import ConfigError
 from harness.core.records import COMPLETED, FAILED
 from harness.core.space import Choice, IntRange, LogUniform, SearchSpace, Uniform
@@ -305,12 +306,14 @@ def _validate(t: LearningCurveTable) -> None:
     # A curve is recorded up to the epoch its trial failed at, and NaN from there on.
     if np.any(recorded[..., 1:] & ~recorded[..., :-1]):
         raise TableError("val_acc has a gap: a recorded epoch after a missing one")
-    if np.any((acc[recorded] < 0) | (acc[recorded] > 1)):
+    # Accuracies (and other metrics in [0, 1]) stay in range; a declared objective's score (say, minus an RMSE) need not.
+    unit = Objective.from_dict(t.provenance.get("objective")).unit_range
+    if unit and np.any((acc[recorded] < 0) | (acc[recorded] > 1)):
         raise TableError("val_acc outside [0, 1]")
     test = t.test_acc
     if np.any(np.isfinite(test) & ~recorded):
         raise TableError("test_acc recorded for an epoch whose val_acc is missing")
-    if np.any((test[np.isfinite(test)] < 0) | (test[np.isfinite(test)] > 1)):
+    if unit and np.any((test[np.isfinite(test)] < 0) | (test[np.isfinite(test)] > 1)):
         raise TableError("test_acc outside [0, 1]")
     bad_time = recorded & ~(np.isfinite(secs) & (secs >= 0))
     if np.any(bad_time):
@@ -327,6 +330,8 @@ def from_records(records, params: dict[str, Axis], benchmark: str, provenance: d
     records = sorted(records, key=lambda r: r.seed)
     if not records:
         raise TableError("no run records to build a table from")
+    if not records[0].objective.is_default:  # the scores are a declared objective's, not accuracies
+        provenance = {**(provenance or {}), "objective": records[0].objective.to_dict()}
     seeds = [r.seed for r in records]
     if len(set(seeds)) != len(seeds):
         raise TableError(f"two records share a seed: {seeds}")

@@ -1,0 +1,73 @@
+"""Bring your own problem: a repository outside the project, with its own package and training loop, through the
+installed plugin.
+
+``tests/own_repo`` is what the README's "Add your problem" section shows: a regression problem (scikit-learn's
+diabetes, a PyTorch MLP) whose own training function yields validation and held-out RMSE each epoch, declared as
+minimised. It is copied outside the project and run in a subprocess, with nothing of the project on the path: the
+plugin comes from the installed entry point, the problem's package from the user's own repository.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import Budget, Choice, FunctionProblem, LogUniform, Objective, SearchSpace
+from harness.core.errors import ConfigError
+from tests.conftest import ROOT
+
+OWN_REPO = Path(__file__).parent / "own_repo"
+
+
+@pytest.fixture(scope="module")
+def own_session(tmp_path_factory):
+    repo = tmp_path_factory.mktemp("elsewhere") / "my-repo"
+    shutil.copytree(OWN_REPO, repo)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TUNING_BENCH_RAY"))}
+    env.pop("PYTHONPATH", None)  # the project reaches the user's repo only as an installed package
+    done = subprocess.run([sys.executable, "-m", "pytest", "benchmarks", "-p", "no:cacheprovider", "-q"], cwd=repo,
+                          env=env, capture_output=True, text=True, timeout=900)
+    return repo, done
+
+
+def test_a_repo_of_its_own_runs_its_regression_problem_to_records_a_report_and_a_verdict(own_session):
+    repo, done = own_session
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "4 passed" in done.stdout
+    runs = sorted((repo / "results" / "diabetes" / "runs").rglob("*.json"))
+    records = [json.loads(p.read_text()) for p in runs]
+    assert sorted((r["strategy"], r["seed"]) for r in records) == [("asha", 0), ("asha", 1), ("random", 0), ("random", 1)]
+    for r in records:
+        assert r["provenance"]["objective"] == {"metric": "val_rmse", "mode": "min", "test_metric": "test_rmse",
+                                                "unit_range": False}
+        epochs = [e for t in r["trials"] for e in t["epochs"]]
+        # The function's own numbers are kept as reported; the score every strategy maximised is minus the RMSE.
+        assert all(e["metrics"]["val_rmse"] > 0 and e["val_acc"] == -e["metrics"]["val_rmse"] for e in epochs)
+        assert all(e["test_acc"] == -e["metrics"]["test_rmse"] for e in epochs)
+        assert sum(len(t["epochs"]) for t in r["trials"]) <= 36  # the equal-compute total
+        best = min(e["metrics"]["val_rmse"] for e in epochs)
+        assert math.isclose(-r["best_val_acc"], best)
+    asha = [r for r in records if r["strategy"] == "asha"]
+    assert all(r["compute_saved"] > 0 for r in asha)  # a scheduler stopped trials on the minimised metric
+    report = (repo / "results" / "report.md").read_text()
+    assert "held-out test_rmse" in report and "(lower is better)" in report and "val_rmse" in report
+    assert "held-out test_rmse" in done.stdout  # the verdict, in the user's metric
+    assert not (ROOT / "results" / "diabetes").exists()  # nothing written into the tool's tree
+
+
+def test_an_objective_and_a_training_function_are_checked_on_construction():
+    space = SearchSpace(params={"lr": LogUniform(1e-3, 1e-1), "width": Choice([8, 32])})
+    with pytest.raises(ConfigError, match="mode must be 'max' or 'min'"):
+        Objective(metric="val_rmse", mode="minimise")
+    with pytest.raises(ConfigError, match="train must be a function"):
+        FunctionProblem(name="x", dataset="x", train=None, objective=Objective("val_rmse", "min", None, False),
+                        space=space, budget=Budget(max_epochs=3, num_trials=2))
+    with pytest.raises(ConfigError, match="names its classes"):  # no objective declared: it would be judged on accuracy
+        FunctionProblem(name="x", dataset="x", train=print, space=space, budget=Budget(max_epochs=3, num_trials=2))
