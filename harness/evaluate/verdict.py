@@ -164,6 +164,8 @@ class Words:
         self.test = "held-out test accuracy" if default else f"held-out {objective.test_metric or 'test metric'}"
         self.val = "validation accuracy" if default else objective.metric
         self.hint = "" if default else f" ({'lower' if objective.mode == 'min' else 'higher'} is better)"
+        self.beat = "be more accurate than" if default else "beat"
+        self.test_data = "held-out test data" if default else self.test
 
     def value(self, x: float | None, low: float | None = None, high: float | None = None, signed: bool = False) -> str:
         """A score (or a difference of scores) shown in the metric's own direction, with its interval if any."""
@@ -191,7 +193,7 @@ def _recommendation(analysis: Analysis, bench: str, test: dict, match: dict, wor
     cheaper = [(c, j) for c, j in match.values() if j.significant and c.direction > 0]
     rows = [r for r in analysis.rows if r.benchmark == bench and r.avg_rank is not None]
     best = min(rows, key=lambda r: r.avg_rank) if rows else None
-    text = f"no strategy is shown to beat {reference} on {words.test} at this budget"
+    text = f"no strategy is shown to {words.beat} {reference} on {words.test_data} at this budget"
     if best is not None and best.strategy in test:
         c, j = test[best.strategy]
         text += (f"; the best ranked is {best.strategy} (average rank {best.avg_rank:.1f}, {words.test} "

@@ -48,17 +48,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="train every seed again instead of reusing finished sweeps stored under --results-dir "
                           "(by default a killed recording, rerun, continues where it stopped)")
 
-    des = sub.add_parser("record-design", help="train a space-filling design over a live benchmark's search space "
-                                                "(the grid's points, then Sobol), for a surrogate replay")
-    des.add_argument("benchmark", help="benchmark module, e.g. benchmarks/test_mnist1d.py")
-    des.add_argument("--size", type=int, default=480, help="configurations in the design (default 480)")
-    des.add_argument("--parts", type=int, default=10,
-                     help="part i (configurations i, i+parts, ...) trains under seed i; each part is stored as it ends "
-                          "and reused when the command runs again (default 10)")
-    des.add_argument("--concurrency", type=int, default=1, help="trials trained at once (default 1)")
-    des.add_argument("--design-seed", type=int, default=0, help="the Sobol sequence's scrambling seed (default 0)")
-    des.add_argument("--results-dir", default="results", help="where the parts' run records go")
-
+    _design_parser(sub)
     gate = sub.add_parser("gate", help="compare stored runs with a baseline; exit 1 on a significant regression")
     gate.add_argument("--baseline", required=True, help="baseline file, e.g. results/baselines/digits_replay.json")
     gate.add_argument("--results-dir", default="results")
@@ -77,6 +67,19 @@ def _parser() -> argparse.ArgumentParser:
     agree.add_argument("replay", help="e.g. digits_replay")
     agree.add_argument("--results-dir", default="results")
     return parser
+
+
+def _design_parser(sub) -> None:
+    des = sub.add_parser("record-design", help="train a space-filling design over a live benchmark's search space "
+                                                "(the grid's points, then Sobol), for a surrogate replay")
+    des.add_argument("benchmark", help="benchmark module, e.g. benchmarks/test_mnist1d.py")
+    des.add_argument("--size", type=int, default=480, help="configurations in the design (default 480)")
+    des.add_argument("--parts", type=int, default=10,
+                     help="part i (configurations i, i+parts, ...) trains under seed i; each part is stored as it ends "
+                          "and reused when the command runs again (default 10)")
+    des.add_argument("--concurrency", type=int, default=1, help="trials trained at once (default 1)")
+    des.add_argument("--design-seed", type=int, default=0, help="the Sobol sequence's scrambling seed (default 0)")
+    des.add_argument("--results-dir", default="results", help="where the parts' run records go")
 
 
 def main(argv: list[str] | None = None) -> int:
