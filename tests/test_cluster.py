@@ -14,6 +14,7 @@ folder, a full disk) are in ``test_faults.py``.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -41,6 +42,30 @@ STRATEGIES = ["asha"]
 
 def test_replayed(tuning_case, tuning_run):
     assert tuning_run(tuning_case).clock == "simulated"
+"""
+
+
+# A user's own training function, in a package of the session's folder (the user's repository), not of the tool: the
+# cluster's nodes get it only through Ray's working_dir. It reports whether it ran from the copy Ray shipped.
+USER_TRAIN = """
+import os
+
+
+def train(config, seed):
+    shipped = float("runtime_resources" in os.path.abspath(__file__))
+    for epoch in range(1, 100):
+        yield {"val_rmse": config["lr"] / epoch, "shipped": shipped}
+"""
+
+OWN = """
+from harness import Budget, FunctionProblem, LogUniform, Objective, SearchSpace
+from userpkg.train import train
+PROBLEM = FunctionProblem(name="own", dataset="own", train=train, objective=Objective("val_rmse", "min", None, False),
+                          space=SearchSpace(params={"lr": LogUniform(1e-3, 1e-1)}), budget=Budget(max_epochs=2, num_trials=2))
+STRATEGIES = ["random"]
+
+def test_own(tuning_case, tuning_run):
+    assert tuning_run(tuning_case).best_val_acc < 0
 """
 
 
@@ -72,12 +97,18 @@ def test_ray_address_works_with_token_authentication(one_node_cluster, tmp_path)
     refused = subprocess.run([sys.executable, "-c", f"import ray; ray.init(address={c.address!r})"],
                              env={**c.env, "RAY_AUTH_MODE": "disabled"}, capture_output=True, text=True, timeout=120, cwd="/")
     assert refused.returncode != 0 and "InvalidAuthToken" in refused.stderr  # the head does require the token
-    folder = session_folder(tmp_path, {"test_live": LIVE, "test_replayed": REPLAY})
+    folder = session_folder(tmp_path, {"test_live": LIVE, "test_replayed": REPLAY, "test_own": OWN})
+    (folder / "userpkg").mkdir()
+    (folder / "userpkg" / "__init__.py").write_text("")
+    (folder / "userpkg" / "train.py").write_text(USER_TRAIN)
     result = run_session(c, folder, "--seeds", "1")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "2 passed" in result.stdout
+    assert "3 passed" in result.stdout
     records = load_records(folder)
-    assert {r["benchmark"] for r in records} == {"tiny", "toy_replay"}
+    assert {r["benchmark"] for r in records} == {"tiny", "toy_replay", "own"}
+    own = next(r for r in records if r["benchmark"] == "own")
+    # The user's package reached the node as Ray's working_dir: its trials ran from the copy Ray shipped.
+    assert [e["metrics"]["shipped"] for t in own["trials"] for e in t["epochs"]] == [1.0] * 4
     assert all(r["provenance"]["ray_address"] == c.address for r in records)
     assert {t["node"] for r in records for t in r["trials"]} == {"127.0.0.1"}
 
@@ -85,7 +116,7 @@ def test_ray_address_works_with_token_authentication(one_node_cluster, tmp_path)
 TWO_AT_ONCE = """
 from harness import Budget
 from tests.conftest import tiny_problem
-from tests.cluster_models import slow_mlp
+from cluster_models import slow_mlp  # the session folder's own module: the nodes get it through Ray's working_dir
 PROBLEM = tiny_problem(build_model=slow_mlp, budget=Budget(max_epochs=6, num_trials=2, max_concurrent_trials=2, cpus_per_trial=1))
 STRATEGIES = ["random"]
 
@@ -103,6 +134,7 @@ def test_a_two_node_cluster_runs_trials_on_both_nodes_survives_a_lost_node_and_r
                            env={**c.env, "RAY_AUTH_MODE": "disabled"}, capture_output=True, text=True, timeout=120, cwd="/")
     assert plain.returncode != 0 and "InvalidAuthToken" in plain.stderr  # without the token: refused
     folder = session_folder(tmp_path, {"test_live": TWO_AT_ONCE, "test_replayed": REPLAY})
+    shutil.copy(ROOT / "tests" / "cluster_models.py", folder / "cluster_models.py")
     session = SessionProcess(folder, "--seeds", "2", "-k", "not toy_replay-asha-seed1", cluster=c)  # on the head's host
     try:
         def seed1_on_the_worker():
