@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import strategies
-from harness import Choice, SearchSpace
+from harness import Budget, Choice, SearchSpace
 from harness.run import runner
 from harness.run.invariants import observed_concurrency, run_problems
 from harness.core.records import COMPLETED, FAILED
@@ -42,7 +42,7 @@ def test_strategy_runs_end_to_end(name, ray_local, tmp_path):
 
 @pytest.mark.parametrize("name", ["random", "asha", "bayes"])
 def test_same_seed_same_run(name, ray_local):
-    problem = tiny_problem()
+    problem = tiny_problem(budget=Budget(max_epochs=2, num_trials=4))  # bayes: 2 random starts, then its GP
     first, second = (runner.run(problem, strategies.get(name), seed=3) for _ in range(2))
     assert [t.config for t in first.trials] == [t.config for t in second.trials]
     assert [[e.val_acc for e in t.epochs] for t in first.trials] == [[e.val_acc for e in t.epochs] for t in second.trials]

@@ -1,10 +1,11 @@
 """Bring your own problem: a repository outside the project, with its own package and training loop, through the
 installed plugin.
 
-``tests/own_repo`` is what the README's "Add your problem" section shows: a regression problem (scikit-learn's
-diabetes, a PyTorch MLP) whose own training function yields validation and held-out RMSE each epoch, declared as
-minimised. It is copied outside the project and run in a subprocess, with nothing of the project on the path: the
-plugin comes from the installed entry point, the problem's package from the user's own repository.
+``tests/own_repo`` is what the README's "Add your problem" section shows, file for file: a regression problem
+(scikit-learn's diabetes, a PyTorch MLP) whose own training function yields validation and held-out RMSE each epoch,
+declared as minimised, and breast cancer with an MLP on the built-in path. It is copied outside the project and run in
+a subprocess, with nothing of the project on the path: the plugin comes from the installed entry point, the problems'
+package from the user's own repository.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def own_session(tmp_path_factory):
 def test_a_repo_of_its_own_runs_its_regression_problem_to_records_a_report_and_a_verdict(own_session):
     repo, done = own_session
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "4 passed" in done.stdout
+    assert "5 passed" in done.stdout  # diabetes: 2 strategies x 2 seeds; breast cancer: 1
     runs = sorted((repo / "results" / "diabetes" / "runs").rglob("*.json"))
     records = [json.loads(p.read_text()) for p in runs]
     assert sorted((r["strategy"], r["seed"]) for r in records) == [("asha", 0), ("asha", 1), ("random", 0), ("random", 1)]
@@ -60,6 +61,15 @@ def test_a_repo_of_its_own_runs_its_regression_problem_to_records_a_report_and_a
     assert "held-out test_rmse" in report and "(lower is better)" in report and "val_rmse" in report
     assert "held-out test_rmse" in done.stdout  # the verdict, in the user's metric
     assert not (ROOT / "results" / "diabetes").exists()  # nothing written into the tool's tree
+    (cancer,) = (repo / "results" / "cancer" / "runs").rglob("*.json")
+    assert json.loads(cancer.read_text())["best_val_acc"] > 0.75  # the built-in path, from the user's package
+
+
+def test_the_readme_shows_the_own_repo_file_for_file():
+    readme = (ROOT / "README.md").read_text()
+    for path in ("mypkg/regression.py", "benchmarks/test_mine.py", "mypkg/cancer.py", "benchmarks/test_cancer.py"):
+        block = f"```python\n# {path}\n" + (OWN_REPO / path).read_text() + "```"
+        assert block in readme, f"README's {path} differs from tests/own_repo/{path}"
 
 
 def test_an_objective_and_a_training_function_are_checked_on_construction():

@@ -76,7 +76,8 @@ from tests.conftest import tiny_problem
 from tests.test_end_to_end import crashing_mlp
 
 SPACE = SearchSpace({"poison": Choice([1]), "lr": Choice([0.01])}, {"poison": (1,), "lr": (0.01,)})
-PROBLEM = tiny_problem(space=SPACE, build_model=crashing_mlp, budget=Budget(max_epochs=2, num_trials=2))
+# max_failures=0: a raising model fails again when retried (tests/test_end_to_end.py tests the retry itself)
+PROBLEM = tiny_problem(space=SPACE, build_model=crashing_mlp, budget=Budget(max_epochs=2, num_trials=2), max_failures=0)
 
 def test_tiny(tuning_case, tuning_run):
     tuning_run(tuning_case)
