@@ -81,3 +81,20 @@ def test_an_objective_and_a_training_function_are_checked_on_construction():
                         space=space, budget=Budget(max_epochs=3, num_trials=2))
     with pytest.raises(ConfigError, match="names its classes"):  # no objective declared: it would be judged on accuracy
         FunctionProblem(name="x", dataset="x", train=print, space=space, budget=Budget(max_epochs=3, num_trials=2))
+
+
+def test_new_writes_a_starting_benchmark_that_collects_and_never_overwrites(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.pop("PYTHONPATH", None)
+    made = subprocess.run([sys.executable, "-m", "harness", "new", "churn"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    assert {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.py")} == {
+        "churn/__init__.py", "churn/train.py", "benchmarks/test_churn.py"}
+    again = subprocess.run([sys.executable, "-m", "harness", "new", "churn"], cwd=tmp_path, env=env, capture_output=True,
+                           text=True, timeout=120)
+    assert again.returncode == 2 and "already exist; nothing written" in again.stderr
+    collected = subprocess.run([sys.executable, "-m", "pytest", "benchmarks", "--collect-only", "-q", "-p",
+                                "no:cacheprovider"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert collected.returncode == 0, collected.stdout[-2000:] + collected.stderr[-2000:]
+    assert "24 tests collected" in collected.stdout  # 3 strategies x 8 seeds, through the installed plugin

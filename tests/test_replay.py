@@ -432,6 +432,11 @@ def test_kendall_tau_between_two_rankings(ray_local):
     trials = sum(len(r.trials) for r in runs)
     assert same.live_trials == trials and sum(same.shared_trials.values()) == trials and same.shared_max_diff == 0.0
     assert "validation accuracy differs by at most 0" in same.text("live", "copy")
+    # The noise ceiling: the live seeds' own rankings against each other (bootstrapped); here every seed orders the
+    # strategies alike, so the ceiling is a perfect 1. Identical samples do not differ on held-out accuracy.
+    assert same.ceiling == (1.0, 1.0, 1.0) and "Noise ceiling" in same.text("live", "copy")
+    assert set(same.differ) <= set(score) and all(p == 1.0 for _, p, _ in same.differ.values())
+    assert "no strategy differs significantly" in same.text("live", "copy")
     moved = [dataclasses.replace(r, trials=tuple(dataclasses.replace(t, config={**t.config, "lr": -1.0}) for t in r.trials))
              for r in renamed]
     apart = agreement(runs, moved)

@@ -9,7 +9,13 @@ Tau alone cannot say why two rankings differ, so the agreement also reports:
   strategies perform alike, tau ranks differences the live data do not support;
 * the trials both sides ran on the same configuration (same strategy and seed; a replay records the
   recorded configuration it replayed): their validation accuracy, epoch by epoch, tells the replay's
-  own fidelity apart from the table's coverage of the live space.
+  own fidelity apart from the table's coverage of the live space;
+* **the noise ceiling**: what tau would be if the replay were the live process itself. Two independent bootstrap
+  samples of the live seeds (whole seeds, every strategy's run of a seed together, as many seeds as were compared)
+  give two rankings of the same process; their tau, over ``CEILING_PAIRS`` pairs, is what seed noise alone leaves
+  of a perfect agreement. Judge tau against its median, not against 1;
+* per strategy, the two-sided Mann-Whitney test of live against replay held-out test accuracy (two independent
+  samples: a replay seed is not the live seed's twin), Holm over the strategies.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from harness.evaluate import stats
-from harness.evaluate.summary import benchmark_ranks, run_accuracy
+from harness.evaluate.summary import benchmark_ranks, run_accuracy, run_test_accuracy
 from harness.core.records import RunRecord, latest_per_seed
 
 
@@ -40,6 +46,9 @@ class Agreement:
     # replay of the same (strategy, seed) also ran
     shared_epochs: int = 0  # epochs (by number) both sides recorded for those trials
     shared_max_diff: float | None = None  # the largest |live - replay| validation accuracy over those epochs
+    ceiling: tuple[float, float, float] | None = None  # tau of the live process with itself: median, quartiles
+    differ: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # strategy -> (live - replay mean
+    # held-out test accuracy, Mann-Whitney p, Holm p)
 
     def text(self, live: str, replay: str) -> str:
         head = f"{'strategy':16} {live + ' acc':>16} {replay + ' acc':>20} {live + ' rank':>16} {replay + ' rank':>20}"
@@ -49,7 +58,20 @@ class Agreement:
                          f"{self.live_rank[s]:16.2f} {self.replay_rank[s]:20.2f}")
         for what, tau in (("mean best accuracy", self.tau_mean), ("average rank", self.tau_rank)):
             lines.append(f"Kendall's tau on {what}: " + (f"{tau[0]:.3f} (p = {tau[1]:.3g})" if tau else "undefined"))
+        if self.ceiling:
+            median, low, high = self.ceiling
+            lines.append(f"Noise ceiling: were {replay} the {live} process itself, tau on mean best accuracy would be "
+                         f"{median:.3f} (median; quartiles {low:.3f} to {high:.3f}; {CEILING_PAIRS} pairs of "
+                         f"bootstrap samples of the {live} seeds)"
+                         + (f"; the observed tau is {self.tau_mean[0] / median:.2f} of it." if self.tau_mean and median > 0
+                            else "."))
         lines.append(f"{len(self.strategies)} strategies, {len(self.seeds)} shared seeds: {list(self.seeds)}")
+        if self.differ:
+            moved = [f"{s} {d:+.4f} (Holm p = {h:.2g})" for s, (d, p, h) in sorted(self.differ.items())
+                     if h < stats.ALPHA]
+            lines.append(f"Held-out test accuracy, {live} against {replay} per strategy (two-sided Mann-Whitney, Holm "
+                         f"over {len(self.differ)} strategies): "
+                         + ("; ".join(moved) if moved else "no strategy differs significantly") + ".")
         lines += self.explanation(live, replay)
         return "\n".join(lines) + "\n"
 
@@ -97,12 +119,54 @@ def agreement(live: list[RunRecord], replay: list[RunRecord]) -> Agreement:
 
     (lm, lr, lf), (rm, rr, rf) = summary(a), summary(b)
     live_trials, shared, epochs, diff = _shared_trials([(a[(s, k)], b[(s, k)]) for s in strategies for k in seeds])
+    values = [[run_accuracy(a[(s, k)]) for s in strategies] for k in seeds]
     return Agreement(
         tuple(strategies), tuple(seeds), lm, rm, lr, rr,
         stats.kendall_tau([lm[s] for s in strategies], [rm[s] for s in strategies]),
         stats.kendall_tau([lr[s] for s in strategies], [rr[s] for s in strategies]),
-        lf, rf, live_trials, shared, epochs, diff,
+        lf, rf, live_trials, shared, epochs, diff, noise_ceiling(values), _differ(a, b, strategies, seeds),
     )
+
+
+CEILING_PAIRS = 1000
+
+
+def noise_ceiling(values: list[list[float]], pairs: int = CEILING_PAIRS, seed: int = 0) -> tuple[float, float, float] | None:
+    """Kendall's tau between the strategy means of two independent bootstrap samples of the seeds (rows of
+    ``values``, one column per strategy): median and quartiles over ``pairs`` pairs. None below 2 seeds."""
+    import numpy as np
+
+    x = np.asarray(values, dtype=float)
+    n = len(x)
+    if n < 2 or x.shape[1] < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    taus = []
+    for _ in range(pairs):
+        first, second = x[rng.integers(0, n, n)].mean(0), x[rng.integers(0, n, n)].mean(0)
+        tau = stats.kendall_tau(list(first), list(second))
+        if tau is not None and tau[0] == tau[0]:  # undefined (nan) when a side ties every strategy
+            taus.append(tau[0])
+    if not taus:
+        return None
+    low, median, high = np.percentile(taus, [25, 50, 75])
+    return float(median), float(low), float(high)
+
+
+def _differ(a: dict, b: dict, strategies: list[str], seeds: list[int]) -> dict[str, tuple[float, float, float]]:
+    """Per strategy: live minus replay mean held-out test accuracy, the two-sided Mann-Whitney p, and its Holm p."""
+    from scipy.stats import mannwhitneyu
+
+    out, raw = {}, {}
+    for s in strategies:
+        x = [run_test_accuracy(a[(s, k)]) for k in seeds]
+        y = [run_test_accuracy(b[(s, k)]) for k in seeds]
+        if len(set(x) | set(y)) < 2:
+            continue  # every value equal: nothing to test
+        raw[s] = float(mannwhitneyu(stats.tie_rounded(x), stats.tie_rounded(y), alternative="two-sided").pvalue)
+        out[s] = (statistics.fmean(x) - statistics.fmean(y), raw[s])
+    adjusted = stats.holm(raw)
+    return {s: (d, p, adjusted[s]) for s, (d, p) in out.items()}
 
 
 def _shared_trials(pairs: list[tuple[RunRecord, RunRecord]]) -> tuple[int, dict[str, int], int, float | None]:

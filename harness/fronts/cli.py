@@ -3,6 +3,7 @@
 * ``python -m harness report RESULTS``: rebuild the comparison report from stored runs.
 * ``python -m harness record-table BENCHMARK --out FILE``: record a learning-curve table.
 * ``python -m harness record-design BENCHMARK --size N --parts K``: record a design over the live space.
+* ``python -m harness new NAME``: a starting benchmark for your own problem (a training function to fill in).
 * ``python -m harness gate --baseline FILE``: stored runs against a baseline; exit 1 on a regression.
 * ``python -m harness baseline --out FILE``: store the newest runs as a baseline.
 * ``python -m harness agreement LIVE REPLAY``: Kendall's tau between two benchmarks' strategy rankings.
@@ -49,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
                           "(by default a killed recording, rerun, continues where it stopped)")
 
     _design_parser(sub)
+    _new_parser(sub)
     gate = sub.add_parser("gate", help="compare stored runs with a baseline; exit 1 on a significant regression")
     gate.add_argument("--baseline", required=True, help="baseline file, e.g. results/baselines/digits_replay.json")
     gate.add_argument("--results-dir", default="results")
@@ -69,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _new_parser(sub) -> None:
+    new = sub.add_parser("new", help="write a starting benchmark for your own problem: NAME/train.py (a training "
+                                     "function to fill in) and benchmarks/test_NAME.py")
+    new.add_argument("name", help="a lower-case Python name, e.g. churn")
+    new.add_argument("--where", default=".", help="your repository's root (default: here)")
+
+
 def _design_parser(sub) -> None:
     des = sub.add_parser("record-design", help="train a space-filling design over a live benchmark's search space "
                                                 "(the grid's points, then Sobol), for a surrogate replay")
@@ -85,7 +94,7 @@ def _design_parser(sub) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"report": _report, "record-table": _record, "record-design": _design, "gate": _gate, "baseline": _baseline,
+        return {"report": _report, "record-table": _record, "record-design": _design, "new": _new, "gate": _gate, "baseline": _baseline,
                 "agreement": _agreement}[args.command](args)
     except (ConfigError, SessionHalted) as exc:  # bad input; or the cluster's head lost, the results folder full
         print(f"error: {exc}", file=sys.stderr)
@@ -144,6 +153,15 @@ def _design(args) -> int:
     records = record_design(args.benchmark, args.size, args.parts, args.concurrency, args.design_seed, args.results_dir)
     trained = sum(len(r.trials) for r in records)
     print(f"recorded: {trained} configurations in {len(records)} parts under {args.results_dir}")
+    return 0
+
+
+def _new(args) -> int:
+    from harness.fronts.scaffold import new
+
+    for path in new(args.name, args.where):
+        print(f"written: {path}")
+    print(f"run it: pytest benchmarks -k {args.name}   (then replace the made-up curve in {args.name}/train.py)")
     return 0
 
 

@@ -39,7 +39,10 @@ def markdown(analysis: Analysis, images: list[Path], hypotheses: dict[str, str] 
 
 
 def _settings(analysis: Analysis) -> list[str]:
-    targets = ", ".join(f"{b}: {t:.4f}" for b, t in sorted(analysis.targets.items()))
+    objectives = {r.benchmark: r.objective for r in analysis.runs}
+    targets = ", ".join(f"{b}: {t:.4f}" if objectives[b].is_default else
+                        f"{b}: {objectives[b].metric} {objectives[b].shown(t):.4g}"
+                        for b, t in sorted(analysis.targets.items()) if b in objectives)
     budgets = sorted({f"{r.benchmark}: {_budget_text(r.budget)}" for r in analysis.runs})
     return [
         "## Settings",
@@ -62,7 +65,7 @@ def _settings(analysis: Analysis) -> list[str]:
         "- omnibus: one Friedman test per clock (live runs and replays of a problem are never pooled as independent "
         "blocks), blocks = (benchmark, seed), on held-out test accuracy; average ranks too",
         "- time to target: a seed that never reached the target counts at its run's end (a lower bound), never dropped",
-        f"- time to target: first time the best-so-far reaches the target ({analysis.target_fraction:g} x the best accuracy any strategy reached, unless set): {targets}",
+        f"- time to target: first time the best-so-far reaches the target ({analysis.target_fraction:g} x the best accuracy any strategy reached, or a declared metric that far on its worse side, unless set): {targets}",
         "- AUC: area under best-so-far accuracy over cumulative epochs, divided by the budget's epochs (num_trials x max_epochs)",
         *clock_notes(analysis.runs),
         *[f"- budget {b}" for b in budgets],
