@@ -3,6 +3,7 @@
 * ``python -m harness report RESULTS``: rebuild the comparison report from stored runs.
 * ``python -m harness record-table BENCHMARK --out FILE``: record a learning-curve table.
 * ``python -m harness record-design BENCHMARK --size N --parts K``: record a design over the live space.
+* ``python -m harness surrogate-fidelity BENCHMARK``: how well a surrogate fitted on its design predicts held-out curves.
 * ``python -m harness new NAME``: a starting benchmark for your own problem (a training function to fill in).
 * ``python -m harness gate --baseline FILE``: stored runs against a baseline; exit 1 on a regression.
 * ``python -m harness baseline --out FILE``: store the newest runs as a baseline.
@@ -89,12 +90,16 @@ def _design_parser(sub) -> None:
     des.add_argument("--concurrency", type=int, default=1, help="trials trained at once (default 1)")
     des.add_argument("--design-seed", type=int, default=0, help="the Sobol sequence's scrambling seed (default 0)")
     des.add_argument("--results-dir", default="results", help="where the parts' run records go")
+    fid = sub.add_parser("surrogate-fidelity", help="fit the whole-curve surrogate on a benchmark's recorded design and "
+                                                    "measure it on held-out parts (seeds)")
+    fid.add_argument("benchmark", help="benchmark module, e.g. benchmarks/test_mnist1d.py")
+    fid.add_argument("--results-dir", default="results", help="where record-design stored the parts")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"report": _report, "record-table": _record, "record-design": _design, "new": _new, "gate": _gate, "baseline": _baseline,
+        return {"report": _report, "record-table": _record, "record-design": _design, "surrogate-fidelity": _fidelity, "new": _new, "gate": _gate, "baseline": _baseline,
                 "agreement": _agreement}[args.command](args)
     except (ConfigError, SessionHalted) as exc:  # bad input; or the cluster's head lost, the results folder full
         print(f"error: {exc}", file=sys.stderr)
@@ -153,6 +158,24 @@ def _design(args) -> int:
     records = record_design(args.benchmark, args.size, args.parts, args.concurrency, args.design_seed, args.results_dir)
     trained = sum(len(r.trials) for r in records)
     print(f"recorded: {trained} configurations in {len(records)} parts under {args.results_dir}")
+    return 0
+
+
+def _fidelity(args) -> int:
+    from harness.core.store import ResultStore
+    from harness.fronts.record_design import DESIGN_SUFFIX
+    from harness.fronts.record_table import load_benchmark
+    from harness.run.replay.surrogate import Design, fidelity
+
+    problem = load_benchmark(args.benchmark).PROBLEM
+    records = ResultStore(args.results_dir).load_runs(problem.name + DESIGN_SUFFIX)
+    if len(records) < 2:
+        raise ConfigError(f"surrogate-fidelity: {len(records)} design part(s) stored for {problem.name}; "
+                          f"held-out parts need at least 2 (python -m harness record-design {args.benchmark})")
+    design = Design.from_records(problem.space, records)
+    print(f"{problem.name}: {len(design.configs)} recorded configurations in {len(records)} parts (seeds)")
+    for model in ("forest", "nearest"):
+        print(fidelity(design, model).text())
     return 0
 
 

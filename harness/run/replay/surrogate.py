@@ -1,0 +1,147 @@
+"""A whole-curve surrogate over a live search space, fitted on a recorded design (``record-design``).
+
+Every configuration a strategy proposes gets full learning curves (validation and held-out test accuracy, epoch
+seconds), predicted at once for all epochs, so curves keep the shape recorded ones have: a random forest's leaf
+holds whole recorded curves and predicts their mean, so epoch seconds stay positive and accuracy never jumps between
+epochs the way an epoch-as-a-feature model's can (syne-tune #319, fixed by whole-curve regression in #333). Features
+are the space's own scales: log-uniform parameters on the log scale, every range scaled to [0, 1], choices one-hot.
+Nearest neighbours (syne-tune's default) are kept as the baseline the forest is measured against.
+
+``fidelity`` measures what a replay on it would stand for, on configurations held out by design part (a part is
+also a seed, so held-out configurations are of held-out seeds): Spearman's rho of predicted against recorded final
+validation accuracy, and how well early ranks predict final ones (epoch 3 against the last), on the recorded curves
+and on the predicted ones, since that is what ASHA, Hyperband and BOHB rely on.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from harness.core.records import COMPLETED
+from harness.core.space import Choice, IntRange, LogUniform, SearchSpace, Uniform
+
+CURVES = ("val_acc", "test_acc", "epoch_s")
+
+
+def features(space: SearchSpace, configs: list[dict]) -> np.ndarray:
+    """One row per configuration: every numeric parameter scaled to [0, 1], each choice one-hot over 1/sqrt(2)."""
+    columns = []
+    for name, p in space.params.items():
+        values = [c[name] for c in configs]
+        if isinstance(p, LogUniform):
+            lo, hi = math.log10(p.low), math.log10(p.high)
+            columns.append([(math.log10(v) - lo) / (hi - lo) for v in values])
+        elif isinstance(p, (Uniform, IntRange)):
+            span = (p.high - p.low) or 1
+            columns.append([(float(v) - p.low) / span for v in values])
+        elif isinstance(p, Choice):
+            for level in p.values:
+                columns.append([(v == level) / math.sqrt(2) for v in values])
+    return np.asarray(columns, dtype=float).T
+
+
+@dataclass
+class Design:
+    """A recorded design: configurations, the seed each was trained under, and their whole curves."""
+
+    space: SearchSpace
+    configs: list[dict]
+    seeds: np.ndarray  # (n,)
+    curves: dict[str, np.ndarray]  # name -> (n, epochs)
+
+    @classmethod
+    def from_records(cls, space: SearchSpace, records: list) -> "Design":
+        """Every trial of the design's parts that trained to the end (a failed one has no whole curve)."""
+        configs, seeds, rows = [], [], {k: [] for k in CURVES}
+        for record in sorted(records, key=lambda r: r.seed):
+            for t in record.trials:
+                if t.outcome != COMPLETED:
+                    continue
+                configs.append(t.config)
+                seeds.append(record.seed)
+                rows["val_acc"].append([e.val_acc for e in t.epochs])
+                rows["test_acc"].append([e.test_acc if e.test_acc is not None else np.nan for e in t.epochs])
+                rows["epoch_s"].append([e.epoch_s for e in t.epochs])
+        return cls(space, configs, np.asarray(seeds), {k: np.asarray(v, dtype=float) for k, v in rows.items()})
+
+    def subset(self, keep: np.ndarray) -> "Design":
+        return Design(self.space, [c for c, k in zip(self.configs, keep) if k], self.seeds[keep],
+                      {k: v[keep] for k, v in self.curves.items()})
+
+
+class NearestCurves:
+    """k nearest recorded configurations, their curves averaged with weights 1 / distance (an exact match wins)."""
+
+    def __init__(self, design: Design, k: int = 3) -> None:
+        self.design, self.k = design, min(k, len(design.configs))
+        self._x = features(design.space, design.configs)
+
+    def predict(self, configs: list[dict]) -> dict[str, np.ndarray]:
+        x = features(self.design.space, configs)
+        d = np.sqrt(((x[:, None, :] - self._x[None, :, :]) ** 2).sum(-1))  # (queries, design)
+        nearest = np.argsort(d, axis=1, kind="stable")[:, : self.k]
+        w = 1.0 / np.maximum(np.take_along_axis(d, nearest, 1), 1e-9)
+        w /= w.sum(1, keepdims=True)
+        return {name: np.einsum("qk,qke->qe", w, curves[nearest]) for name, curves in self.design.curves.items()}
+
+
+class ForestCurves:
+    """A random forest regressing every curve of a configuration at once (multi-output, one forest per curve kind)."""
+
+    def __init__(self, design: Design, trees: int = 300, seed: int = 0) -> None:
+        from sklearn.ensemble import RandomForestRegressor
+
+        self.design = design
+        x = features(design.space, design.configs)
+        self._forests = {}
+        for name, curves in design.curves.items():
+            ok = np.isfinite(curves).all(1)
+            if ok.any():
+                forest = RandomForestRegressor(trees, min_samples_leaf=2, random_state=seed, n_jobs=1)
+                self._forests[name] = forest.fit(x[ok], curves[ok])
+
+    def predict(self, configs: list[dict]) -> dict[str, np.ndarray]:
+        x = features(self.design.space, configs)
+        return {name: forest.predict(x) for name, forest in self._forests.items()}
+
+
+MODELS = {"forest": ForestCurves, "nearest": NearestCurves}
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    model: str
+    held_out: int  # configurations predicted, none of them seen in fitting
+    spearman_final: float  # predicted against recorded final validation accuracy
+    early_late_recorded: float  # Spearman of epoch-3 against final validation accuracy, recorded curves
+    early_late_predicted: float  # the same on the predicted curves
+    r2_final: float
+
+    def text(self) -> str:
+        return (f"{self.model}: Spearman rho of predicted against recorded final validation accuracy "
+                f"{self.spearman_final:.3f} (R^2 {self.r2_final:.3f}) on {self.held_out} held-out configurations; "
+                f"epoch-3 against final ranks: {self.early_late_predicted:.3f} predicted, "
+                f"{self.early_late_recorded:.3f} recorded")
+
+
+def fidelity(design: Design, model: str = "forest", early_epoch: int = 3) -> Fidelity:
+    """Leave one design part (seed) out at a time; every configuration is predicted once, from the other parts."""
+    from scipy.stats import spearmanr
+
+    predicted = np.full_like(design.curves["val_acc"], np.nan)
+    for seed in np.unique(design.seeds):
+        out = design.seeds == seed
+        fitted = MODELS[model](design.subset(~out))
+        predicted[out] = fitted.predict([c for c, o in zip(design.configs, out) if o])["val_acc"]
+    recorded = design.curves["val_acc"]
+    final_r, final_p = recorded[:, -1], predicted[:, -1]
+    r2 = 1.0 - float(((final_r - final_p) ** 2).sum() / ((final_r - final_r.mean()) ** 2).sum())
+    early = early_epoch - 1
+    return Fidelity(
+        model, len(final_r), float(spearmanr(final_p, final_r).statistic),
+        float(spearmanr(recorded[:, early], final_r).statistic),
+        float(spearmanr(predicted[:, early], final_p).statistic), r2,
+    )

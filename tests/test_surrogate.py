@@ -1,0 +1,55 @@
+"""The whole-curve surrogate and the design it is fitted on: planted curves, recovered on held-out configurations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from harness import Choice, IntRange, LogUniform, SearchSpace, Uniform
+from harness.core.design import fingerprint, space_filling
+from harness.core.errors import ConfigError
+from harness.run.replay.surrogate import Design, ForestCurves, NearestCurves, features, fidelity
+
+SPACE = SearchSpace(
+    params={"lr": LogUniform(1e-4, 1e-1), "layers": IntRange(2, 3), "bn": Choice([False, True]),
+            "dropout": Uniform(0.0, 0.3)},
+    grid={"lr": (1e-3, 1e-2), "layers": (2,), "bn": (False, True), "dropout": (0.0,)},
+)
+EPOCHS = 9
+
+
+def planted(config: dict, noise: float) -> np.ndarray:
+    """Accuracy rises towards a ceiling that peaks at lr = 1e-2 (BatchNorm adds 0.05); the rest does nothing."""
+    ceiling = 0.95 - 0.25 * (math.log10(config["lr"]) + 2) ** 2 + 0.05 * config["bn"]
+    return np.clip(ceiling * (1 - np.exp(-np.arange(1, EPOCHS + 1) / 2)) + noise, 0, 1)
+
+
+def test_the_design_holds_the_grid_then_fills_the_space_and_repeats_by_its_seed():
+    design = space_filling(SPACE, 40, seed=0)
+    assert design[:4] == [{"lr": lr, "layers": 2, "bn": bn, "dropout": 0.0} for lr in (1e-3, 1e-2) for bn in (False, True)]
+    assert all(SPACE.params[n].contains(v) for c in design for n, v in c.items())
+    lrs = sorted(math.log10(c["lr"]) for c in design[4:])  # Sobol: spread over the log range, no clump
+    assert lrs[0] < -3.5 and lrs[-1] > -1.5 and max(np.diff(lrs)) < 0.5
+    assert fingerprint(design) == fingerprint(space_filling(SPACE, 40, seed=0)) != fingerprint(space_filling(SPACE, 40, seed=1))
+    with pytest.raises(ConfigError, match="smaller than the grid"):
+        space_filling(SPACE, 3)
+
+
+def test_the_forest_recovers_planted_curves_on_held_out_seeds_better_than_nearest_neighbours():
+    rng = np.random.default_rng(0)
+    configs = space_filling(SPACE, 120, seed=0)
+    seeds = np.arange(len(configs)) % 4  # four parts, as record-design splits them
+    val = np.array([planted(c, 0.01 * rng.standard_normal()) for c in configs])
+    secs = np.full_like(val, 0.2)
+    design = Design(SPACE, configs, seeds, {"val_acc": val, "test_acc": val - 0.01, "epoch_s": secs})
+    forest, nearest = fidelity(design, "forest"), fidelity(design, "nearest")
+    assert forest.held_out == 120 and forest.spearman_final > 0.9 and forest.spearman_final > nearest.spearman_final
+    curves = ForestCurves(design).predict([{"lr": 1e-2, "layers": 3, "bn": True, "dropout": 0.1}])
+    assert curves["val_acc"].shape == (1, EPOCHS) and np.all(np.diff(curves["val_acc"][0]) >= -1e-9)  # whole curves
+    assert np.allclose(curves["epoch_s"], 0.2) and curves["val_acc"][0, -1] > 0.9
+    exact = NearestCurves(design, k=3).predict([configs[5]])["val_acc"][0]
+    assert np.allclose(exact, val[5])  # a recorded configuration is its own nearest neighbour
+    x = features(SPACE, configs[:2])
+    assert x.shape == (2, 1 + 1 + 2 + 1) and x.min() >= 0 and x.max() <= 1
