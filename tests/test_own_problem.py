@@ -33,7 +33,12 @@ def own_session(tmp_path_factory):
     shutil.copytree(OWN_REPO, repo)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TUNING_BENCH_RAY"))}
     env.pop("PYTHONPATH", None)  # the project reaches the user's repo only as an installed package
-    done = subprocess.run([sys.executable, "-m", "pytest", "benchmarks", "-p", "no:cacheprovider", "-q"], cwd=repo,
+    git = ["git", "-c", "user.name=user", "-c", "user.email=user@example.org"]
+    for step in (["init", "-q"], ["add", "."], ["commit", "-qm", "my problem"]):
+        subprocess.run(git + step, cwd=repo, check=True, capture_output=True, timeout=60)
+    # The plain `pytest` script, as a user types it (not `python -m pytest`, which would put the folder on the path).
+    pytest_script = str(Path(sys.executable).parent / "pytest")
+    done = subprocess.run([pytest_script, "benchmarks", "-p", "no:cacheprovider", "-q"], cwd=repo,
                           env=env, capture_output=True, text=True, timeout=900)
     return repo, done
 
@@ -48,6 +53,8 @@ def test_a_repo_of_its_own_runs_its_regression_problem_to_records_a_report_and_a
     for r in records:
         assert r["provenance"]["objective"] == {"metric": "val_rmse", "mode": "min", "test_metric": "test_rmse",
                                                 "unit_range": False}
+        # Provenance names the user's repository and its commit beside the tool's.
+        assert r["provenance"]["your_repo"] == str(repo.resolve()) and len(r["provenance"]["your_repo_commit"]) == 40
         epochs = [e for t in r["trials"] for e in t["epochs"]]
         # The function's own numbers are kept as reported; the score every strategy maximised is minus the RMSE.
         assert all(e["metrics"]["val_rmse"] > 0 and e["val_acc"] == -e["metrics"]["val_rmse"] for e in epochs)

@@ -31,7 +31,8 @@ def test_a_strategy_better_on_every_seed_is_recommended_with_its_estimate_interv
     # Exact two-sided signed-rank p with 10 positive differences is 2/2^10; Holm: the Friedman p is smallest
     # (x 4), then asha's two (x 3, then x 2, kept monotone): 3 x 2/2^10.
     assert lines[0].startswith("digits (10 seeds, 1 trials of up to 4 epochs, real clock; reference random): use asha: "
-                               "its held-out test accuracy is 0.955 [0.952, 0.957], +0.050 [+0.050, +0.050] over random "
+                               "its held-out test accuracy is 0.955 [0.952, 0.957], +0.050 (alike on all 10 seeds, so no "
+                               "interval) over random "
                                f"(signed-rank p = {2 / 2**10:.2g}, Holm p = {3 * 2 / 2**10:.2g} over 4 claims, 10 seeds).")
     assert len([line for line in lines if line.startswith("digits") or line.startswith("  ")]) <= 8
     assert lines[-1].startswith("Error control: Holm over all 4 tested claims of this verdict together")
@@ -63,7 +64,7 @@ def test_no_difference_is_said_plainly():
 
 def test_too_few_seeds_still_gives_estimates_and_says_how_many_seeds_a_test_needs():
     lines = verdict(analyse(ten_seeds(3), target=0.9))
-    assert "+0.050 [+0.050, +0.050] over random" in lines[0] and "use asha" not in lines[0]
+    assert "+0.050 (alike on all 3 seeds, so no interval) over random" in lines[0] and "use asha" not in lines[0]
     assert any(line.strip() == "With 3 seeds no paired comparison can reach significance: Holm over 4 comparisons "
                "needs 8 differing seeds; the estimates and intervals above still stand." for line in lines)
 

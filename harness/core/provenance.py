@@ -16,9 +16,9 @@ PACKAGES = (
 )
 
 
-def _git(*args: str) -> str | None:
+def _git(*args: str, where: Path = ROOT) -> str | None:
     try:
-        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10)
+        out = subprocess.run(["git", *args], cwd=where, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() if out.returncode == 0 else None
@@ -35,14 +35,26 @@ def _version(name: str) -> str | None:
 def _static() -> dict:
     status = _git("status", "--porcelain", "--untracked-files=no")
     return {
-        "git_commit": _git("rev-parse", "HEAD"),
+        "git_commit": _git("rev-parse", "HEAD"),  # the tool's checkout
         "git_dirty": None if status is None else bool(status),
+        **_your_repository(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "host": platform.node(),
         "cpu_count": os.cpu_count(),
         "versions": {p: _version(p) for p in PACKAGES},
     }
+
+
+def _your_repository() -> dict:
+    """The folder the session ran from (your repository, with your benchmarks and problem code) when it is not the
+    tool's checkout: its path, and its git commit and dirty flag when it is a git repository (None otherwise)."""
+    here = Path.cwd().resolve()
+    if here == ROOT or here.is_relative_to(ROOT):
+        return {}
+    status = _git("status", "--porcelain", "--untracked-files=no", where=here)
+    return {"your_repo": str(here), "your_repo_commit": _git("rev-parse", "HEAD", where=here),
+            "your_repo_dirty": None if status is None else bool(status)}
 
 
 def device_description() -> str:

@@ -276,6 +276,8 @@ def _test_text(c: Claim, j: paired.Judged) -> str:
 
 
 def _diff(c: Claim, words: Words) -> str:
+    if c.low is not None and c.low == c.high and c.n > 1:  # no spread: a t interval of zero width would look certain
+        return words.value(c.estimate, signed=True) + f" (alike on all {c.n} seeds, so no interval)"
     return words.value(c.estimate, c.low, c.high, signed=True)
 
 

@@ -174,8 +174,8 @@ def _fidelity(args) -> int:
                           f"held-out parts need at least 2 (python -m harness record-design {args.benchmark})")
     design = Design.from_records(problem.space, records)
     print(f"{problem.name}: {len(design.configs)} recorded configurations in {len(records)} parts (seeds)")
-    for model in ("forest", "nearest"):
-        print(fidelity(design, model).text())
+    for model, noisy in (("forest", False), ("forest", True), ("nearest", False)):
+        print(fidelity(design, model, noisy=noisy).text())
     return 0
 
 

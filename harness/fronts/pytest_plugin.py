@@ -8,6 +8,8 @@ and ``tuning_run`` fixtures. Bad input becomes a one-line usage error at collect
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from harness.core.errors import ConfigError, SessionHalted
@@ -58,6 +60,11 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    # Your repository's root on the driver's path, as it is on Ray's workers (their working folder): a benchmark's
+    # `from mypkg import train` works with a plain `pytest benchmarks`, not only `python -m pytest`.
+    root = str(config.invocation_params.dir)
+    if root not in sys.path:
+        sys.path.insert(0, root)
     o = config.getoption
     try:
         session = Session(Options(

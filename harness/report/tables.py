@@ -36,6 +36,8 @@ def _ci(s: Summary, fmt: str) -> str:
         return "n/a"
     if s.ci_low is None:
         return f"{s.mean:{fmt}} (1 seed)"
+    if s.ci_low == s.ci_high and s.n > 1:  # every seed alike: a zero-width interval would look like certainty
+        return f"{s.mean:{fmt}} (alike on all {s.n} seeds)"
     return f"{s.mean:{fmt}} [{s.ci_low:{fmt}}, {s.ci_high:{fmt}}]"
 
 

@@ -89,23 +89,46 @@ class NearestCurves:
 
 
 class ForestCurves:
-    """A random forest regressing every curve of a configuration at once (multi-output, one forest per curve kind)."""
+    """A random forest regressing every curve of a configuration at once (multi-output, one forest per curve kind).
+
+    ``residuals`` are the design's recorded curves minus their out-of-bag predictions (each from trees that never saw
+    it): what a seed varies around the forest's mean. ``draw(configs, seed)`` adds one of them, chosen by the seed and
+    the configuration, so that replay seeds differ as live seeds do; they share the design's pool of residuals.
+    """
 
     def __init__(self, design: Design, trees: int = 300, seed: int = 0) -> None:
         from sklearn.ensemble import RandomForestRegressor
 
         self.design = design
         x = features(design.space, design.configs)
-        self._forests = {}
+        self._forests, self.residuals = {}, {}
         for name, curves in design.curves.items():
             ok = np.isfinite(curves).all(1)
-            if ok.any():
-                forest = RandomForestRegressor(trees, min_samples_leaf=2, random_state=seed, n_jobs=1)
+            if ok.sum() >= 2:
+                forest = RandomForestRegressor(trees, min_samples_leaf=2, random_state=seed, n_jobs=1, oob_score=True)
                 self._forests[name] = forest.fit(x[ok], curves[ok])
+                oob = forest.oob_prediction_.reshape(curves[ok].shape)
+                self.residuals[name] = (curves[ok] - oob)[np.isfinite(oob).all(1)]
 
     def predict(self, configs: list[dict]) -> dict[str, np.ndarray]:
         x = features(self.design.space, configs)
         return {name: forest.predict(x) for name, forest in self._forests.items()}
+
+    def draw(self, configs: list[dict], seed: int) -> dict[str, np.ndarray]:
+        """Predicted curves plus one recorded residual each (the same design point's for every curve kind), chosen by
+        ``seed`` and the configuration; accuracies clipped to [0, 1] and seconds to at least 0."""
+        import hashlib
+        import json
+
+        mean = self.predict(configs)
+        pool = min(len(r) for r in self.residuals.values())
+        picks = [int.from_bytes(hashlib.sha256(json.dumps([seed, c], sort_keys=True, default=repr).encode()).digest()[:8],
+                                "big") % pool for c in configs]
+        out = {}
+        for name, curves in mean.items():
+            noisy = curves + self.residuals[name][picks]
+            out[name] = np.clip(noisy, 0.0, None if name == "epoch_s" else 1.0)
+        return out
 
 
 MODELS = {"forest": ForestCurves, "nearest": NearestCurves}
@@ -127,21 +150,24 @@ class Fidelity:
                 f"{self.early_late_recorded:.3f} recorded")
 
 
-def fidelity(design: Design, model: str = "forest", early_epoch: int = 3) -> Fidelity:
-    """Leave one design part (seed) out at a time; every configuration is predicted once, from the other parts."""
+def fidelity(design: Design, model: str = "forest", early_epoch: int = 3, noisy: bool = False) -> Fidelity:
+    """Leave one design part (seed) out at a time; every configuration is predicted once, from the other parts.
+
+    ``noisy``: the forest's draws (mean plus a residual, as a replay seed would get) instead of its mean."""
     from scipy.stats import spearmanr
 
     predicted = np.full_like(design.curves["val_acc"], np.nan)
     for seed in np.unique(design.seeds):
         out = design.seeds == seed
         fitted = MODELS[model](design.subset(~out))
-        predicted[out] = fitted.predict([c for c, o in zip(design.configs, out) if o])["val_acc"]
+        held = [c for c, o in zip(design.configs, out) if o]
+        predicted[out] = (fitted.draw(held, int(seed)) if noisy else fitted.predict(held))["val_acc"]
     recorded = design.curves["val_acc"]
     final_r, final_p = recorded[:, -1], predicted[:, -1]
     r2 = 1.0 - float(((final_r - final_p) ** 2).sum() / ((final_r - final_r.mean()) ** 2).sum())
     early = early_epoch - 1
     return Fidelity(
-        model, len(final_r), float(spearmanr(final_p, final_r).statistic),
+        model + (" draws" if noisy else ""), len(final_r), float(spearmanr(final_p, final_r).statistic),
         float(spearmanr(recorded[:, early], final_r).statistic),
         float(spearmanr(predicted[:, early], final_p).statistic), r2,
     )
