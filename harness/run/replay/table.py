@@ -112,6 +112,17 @@ class Axis:
         return {"log": LogUniform, "linear": Uniform, "int": IntRange}[self.kind](low, high)
 
 
+@dataclass(frozen=True)
+class Curves:
+    """One configuration's curves as a replay steps through them: one value per epoch (NaN where not recorded)."""
+
+    row: int | None  # the table row it came from; None for a surrogate's prediction
+    val_acc: Any
+    val_loss: Any
+    test_acc: Any
+    epoch_s: Any
+
+
 @dataclass(frozen=True, eq=False)
 class LearningCurveTable:
     benchmark: str
@@ -152,6 +163,12 @@ class LearningCurveTable:
     def snap(self, config: dict[str, Any]) -> dict[str, Any]:
         """The recorded configuration a proposed ``config`` replays."""
         return _snap(self.params, config)
+
+    def curves_for(self, config: dict[str, Any], repeat: int) -> "Curves":
+        """The recorded curves of the configuration nearest to ``config`` (already snapped), in ``repeat``."""
+        c = self.row(config)
+        return Curves(c, self.val_acc[c, repeat], self.val_loss[c, repeat], self.test_acc[c, repeat],
+                      self.epoch_s[c, repeat])
 
     def repeat_for(self, seed: int) -> int:
         """The recorded repeat a run with ``seed`` replays: the one recorded with that seed.

@@ -7,13 +7,13 @@ import math
 from ray import tune
 
 from harness.core.errors import ConfigError
-from harness.run.replay.table import LearningCurveTable
 
 
 class TableDecoder:
-    """The recorded configuration a proposal replays: the strategy's own decoding, then the nearest row."""
+    """The recorded configuration a proposal replays: the strategy's own decoding, then the nearest row (a surrogate
+    snaps nothing: it predicts the configuration itself)."""
 
-    def __init__(self, table: LearningCurveTable, decode=None) -> None:
+    def __init__(self, table, decode=None) -> None:
         self.table, self.decode = table, decode
 
     def __call__(self, config: dict) -> dict:
@@ -28,39 +28,43 @@ class TableTrainable(tune.Trainable):
     at the same epoch, as it did live.
     """
 
-    def setup(self, config: dict, table: LearningCurveTable = None, decode: TableDecoder = None, seed: int = 0) -> None:
+    def setup(self, config: dict, table=None, decode: TableDecoder = None, seed: int = 0) -> None:
+        """``table``: a LearningCurveTable, or anything with its replay interface (a surrogate: ``repeat_for``,
+        ``curves_for``, ``snap``, ``max_epochs``)."""
         self._table, self._decode = table, decode or TableDecoder(table)
         self._repeat = table.repeat_for(seed)
         self._start(config)
 
     def _start(self, config: dict) -> None:
-        self._row = self._table.row(self._decode(config))
+        self._config = config
+        self._curves = self._table.curves_for(self._decode(config), self._repeat)
         self._epoch = 0
 
     def step(self) -> dict:
-        r, c, e = self._repeat, self._row, self._epoch
+        curves, e = self._curves, self._epoch
         if e >= self._table.max_epochs:
             raise ConfigError(f"the table records {self._table.max_epochs} epochs; epoch {e + 1} was asked for")
-        acc = float(self._table.val_acc[c, r, e])
+        acc = float(curves.val_acc[e])
         if not math.isfinite(acc):
             raise FloatingPointError(f"training loss is not finite at epoch {e + 1} (as recorded)")
         self._epoch += 1
-        loss = float(self._table.val_loss[c, r, e])
-        test = float(self._table.test_acc[c, r, e])
+        loss = float(curves.val_loss[e])
+        test = float(curves.test_acc[e])
         return {
             "val_acc": acc,
             "test_acc": test if math.isfinite(test) else None,
             "val_loss": loss if math.isfinite(loss) else None,
             "epoch": self._epoch,
-            "epoch_s": float(self._table.epoch_s[c, r, e]),
-            "table_row": c,
+            "epoch_s": float(curves.epoch_s[e]),
+            "table_row": curves.row,
         }
 
     def save_checkpoint(self, checkpoint_dir: str) -> dict:
-        return {"epoch": self._epoch, "row": self._row}
+        return {"epoch": self._epoch, "config": self._config}
 
     def load_checkpoint(self, checkpoint: dict) -> None:
-        self._epoch, self._row = checkpoint["epoch"], checkpoint["row"]
+        self._start(checkpoint["config"])
+        self._epoch = checkpoint["epoch"]
 
     def reset_config(self, new_config: dict) -> bool:
         self._start(new_config)
