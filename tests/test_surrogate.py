@@ -53,3 +53,34 @@ def test_the_forest_recovers_planted_curves_on_held_out_seeds_better_than_neares
     assert np.allclose(exact, val[5])  # a recorded configuration is its own nearest neighbour
     x = features(SPACE, configs[:2])
     assert x.shape == (2, 1 + 1 + 2 + 1) and x.min() >= 0 and x.max() <= 1
+
+
+def planted_design(n: int = 120, parts: int = 4) -> Design:
+    rng = np.random.default_rng(0)
+    configs = space_filling(SPACE, n, seed=0)
+    val = np.array([planted(c, 0.01 * rng.standard_normal()) for c in configs])
+    return Design(SPACE, configs, np.arange(n) % parts, {"val_acc": val, "test_acc": val - 0.01,
+                                                          "epoch_s": np.full_like(val, 0.2)})
+
+
+def test_a_surrogate_table_replays_any_configuration_the_same_for_a_seed_and_differently_across_seeds(tmp_path):
+    from harness.run.replay.surrogate import SurrogateTable, load_design, save_design
+
+    design = planted_design()
+    save_design(design, tmp_path / "d.npz", "planted", {"command": "test"})
+    loaded, meta = load_design(tmp_path / "d.npz", SPACE)
+    assert loaded.configs == design.configs and np.allclose(loaded.curves["val_acc"], design.curves["val_acc"], atol=1e-6)
+    assert meta["benchmark"] == "planted" and not (tmp_path / "d.npz.tmp").exists()
+    table = SurrogateTable(loaded, "planted", meta["provenance"])
+    config = {"lr": 0.0123, "layers": 3, "bn": True, "dropout": 0.17}
+    assert table.snap({**config, "extra": 1}) == config  # nothing snapped to a recorded configuration
+    once, again = table.curves_for(config, table.repeat_for(7)), table.curves_for(config, 7)
+    assert np.array_equal(once.val_acc, again.val_acc) and once.row is None  # same seed, same curves
+    others = [table.curves_for(config, seed).val_acc for seed in range(8)]
+    assert len({tuple(np.round(v, 9)) for v in others}) > 1  # seeds draw different residuals
+    assert all(0 <= v.min() and v.max() <= 1 for v in others) and once.val_acc[-1] > 0.85
+    assert table.max_epochs == EPOCHS and len(table.fingerprint) == 16
+    assert SurrogateTable(loaded, "planted").fingerprint == table.fingerprint
+    wrong = SearchSpace(params={"lr": LogUniform(1e-4, 1e-1)})
+    with pytest.raises(ConfigError, match="not this space"):
+        load_design(tmp_path / "d.npz", wrong)

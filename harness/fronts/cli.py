@@ -90,6 +90,8 @@ def _design_parser(sub) -> None:
     des.add_argument("--concurrency", type=int, default=1, help="trials trained at once (default 1)")
     des.add_argument("--design-seed", type=int, default=0, help="the Sobol sequence's scrambling seed (default 0)")
     des.add_argument("--results-dir", default="results", help="where the parts' run records go")
+    des.add_argument("--out", help="then write every stored part's curves as one design file, e.g. "
+                                   "datasets/tables/mnist1d_design.npz")
     fid = sub.add_parser("surrogate-fidelity", help="fit the whole-curve surrogate on a benchmark's recorded design and "
                                                     "measure it on held-out parts (seeds)")
     fid.add_argument("benchmark", help="benchmark module, e.g. benchmarks/test_mnist1d.py")
@@ -155,9 +157,15 @@ def _record(args) -> int:
 def _design(args) -> int:
     from harness.fronts.record_design import record_design
 
+    from harness.fronts.record_design import write_design
+
     records = record_design(args.benchmark, args.size, args.parts, args.concurrency, args.design_seed, args.results_dir)
     trained = sum(len(r.trials) for r in records)
     print(f"recorded: {trained} configurations in {len(records)} parts under {args.results_dir}")
+    if args.out:
+        command = (f"python -m harness record-design {args.benchmark} --size {args.size} --parts {args.parts} "
+                   f"--design-seed {args.design_seed} --out {args.out}")
+        print(f"written: {args.out} ({write_design(args.benchmark, records, args.out, command)} whole curves)")
     return 0
 
 

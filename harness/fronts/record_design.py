@@ -90,3 +90,20 @@ def record_design(benchmark: str, size: int, parts: int, concurrency: int = 1, d
             progress(f"  stored: {path}")
         records.append(record)
     return records
+
+
+def write_design(benchmark: str, records: list, out: str, command: str) -> int:
+    """Every finished part's whole curves as one design file (``harness.run.replay.surrogate``); returns its size."""
+    import datetime as dt
+
+    from harness.core import provenance
+    from harness.run.replay.surrogate import Design, save_design
+
+    problem = load_benchmark(benchmark).PROBLEM
+    design = Design.from_records(problem.space, records)
+    save_design(design, out, problem.name, {
+        **provenance.collect(), "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "parts": [r.run_id for r in records], "part_commits": sorted({str(r.provenance.get("git_commit")) for r in records}),
+        "budget": records[0].budget if records else None, "command": command,
+    })
+    return len(design.configs)

@@ -93,22 +93,29 @@ class ForestCurves:
 
     ``residuals`` are the design's recorded curves minus their out-of-bag predictions (each from trees that never saw
     it): what a seed varies around the forest's mean. ``draw(configs, seed)`` adds one of them, chosen by the seed and
-    the configuration, so that replay seeds differ as live seeds do; they share the design's pool of residuals.
+    the configuration among the ``NOISE_NEIGHBOURS`` design points whose predicted validation curves are nearest the
+    configuration's own (seed-to-seed variation depends on where a curve lies: near 1 it is small, and a curve near
+    chance may also be a run that diverged), so that replay seeds differ as live seeds do; they share the design's
+    residuals.
     """
+
+    NOISE_NEIGHBOURS = 8
 
     def __init__(self, design: Design, trees: int = 300, seed: int = 0) -> None:
         from sklearn.ensemble import RandomForestRegressor
 
         self.design = design
         x = features(design.space, design.configs)
-        self._forests, self.residuals = {}, {}
+        self._forests, residuals, oob = {}, {}, {}
+        whole = np.all([np.isfinite(c).all(1) for c in design.curves.values()], axis=0)  # every kind recorded
         for name, curves in design.curves.items():
-            ok = np.isfinite(curves).all(1)
-            if ok.sum() >= 2:
-                forest = RandomForestRegressor(trees, min_samples_leaf=2, random_state=seed, n_jobs=1, oob_score=True)
-                self._forests[name] = forest.fit(x[ok], curves[ok])
-                oob = forest.oob_prediction_.reshape(curves[ok].shape)
-                self.residuals[name] = (curves[ok] - oob)[np.isfinite(oob).all(1)]
+            forest = RandomForestRegressor(trees, min_samples_leaf=2, random_state=seed, n_jobs=1, oob_score=True)
+            self._forests[name] = forest.fit(x[whole], curves[whole])
+            oob[name] = forest.oob_prediction_.reshape(curves[whole].shape)
+            residuals[name] = curves[whole] - oob[name]
+        kept = np.all([np.isfinite(r).all(1) for r in residuals.values()], axis=0)  # seen out of bag
+        self.residuals = {name: r[kept] for name, r in residuals.items()}
+        self._donor_curves = oob["val_acc"][kept]  # what the forest predicted for each residual's design point
 
     def predict(self, configs: list[dict]) -> dict[str, np.ndarray]:
         x = features(self.design.space, configs)
@@ -121,9 +128,11 @@ class ForestCurves:
         import json
 
         mean = self.predict(configs)
-        pool = min(len(r) for r in self.residuals.values())
-        picks = [int.from_bytes(hashlib.sha256(json.dumps([seed, c], sort_keys=True, default=repr).encode()).digest()[:8],
-                                "big") % pool for c in configs]
+        d = ((mean["val_acc"][:, None, :] - self._donor_curves[None, :, :]) ** 2).sum(-1)
+        near = np.argsort(d, axis=1, kind="stable")[:, : self.NOISE_NEIGHBOURS]
+        picks = [int(near[i, int.from_bytes(hashlib.sha256(json.dumps([seed, c], sort_keys=True, default=repr)
+                                                            .encode()).digest()[:8], "big") % near.shape[1]])
+                 for i, c in enumerate(configs)]
         out = {}
         for name, curves in mean.items():
             noisy = curves + self.residuals[name][picks]
@@ -171,3 +180,82 @@ def fidelity(design: Design, model: str = "forest", early_epoch: int = 3, noisy:
         float(spearmanr(recorded[:, early], final_r).statistic),
         float(spearmanr(predicted[:, early], final_p).statistic), r2,
     )
+
+
+# -- the design as a file, and the surrogate as a replay's table -------------------------------------------------
+DESIGN_FORMAT, DESIGN_VERSION = "tuning-bench/design", 1
+
+
+def save_design(design: Design, path, benchmark: str, provenance: dict) -> None:
+    """``design`` as one ``.npz`` (numpy's zip, no pickles): configurations and seeds in ``meta``, curves as float32
+    ``(configs, epochs)`` arrays; written to a temporary file and renamed, so a reader never sees half a file."""
+    import io
+    import json
+    import os
+    from pathlib import Path
+
+    meta = {"format": DESIGN_FORMAT, "version": DESIGN_VERSION, "benchmark": benchmark, "configs": design.configs,
+            "seeds": [int(s) for s in design.seeds], "params": list(design.space.params), "provenance": provenance}
+    buf = io.BytesIO()
+    np.savez_compressed(buf, meta=np.array(json.dumps(meta, sort_keys=True, default=repr)),
+                        **{k: v.astype(np.float32) for k, v in design.curves.items()})
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(buf.getvalue())
+    os.replace(tmp, path)
+
+
+def load_design(path, space: SearchSpace) -> tuple[Design, dict]:
+    """A design file and its meta; refused with one line when it is not one, or not of this space."""
+    import json
+
+    from harness.core.errors import ConfigError
+
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(str(data["meta"]))
+        if meta.get("format") != DESIGN_FORMAT or meta.get("version") != DESIGN_VERSION:
+            raise ConfigError(f"{path}: not a {DESIGN_FORMAT} version {DESIGN_VERSION} file")
+        if meta["params"] != list(space.params):
+            raise ConfigError(f"{path}: a design over {meta['params']}, not this space's {list(space.params)}")
+        curves = {k: data[k].astype(float) for k in CURVES}
+    return Design(space, meta["configs"], np.asarray(meta["seeds"]), curves), meta
+
+
+class SurrogateTable:
+    """A fitted surrogate with the replay interface of a learning-curve table (``harness.run.replay.table``).
+
+    A proposal replays its own configuration (nothing is snapped to a recorded one): the forest's predicted curves
+    plus one recorded residual chosen by the run's seed and the configuration (``ForestCurves.draw``). Any seed
+    replays; seeds differ as the design's residuals differ, and share that pool. Validation loss is not predicted.
+    """
+
+    def __init__(self, design: Design, benchmark: str, provenance: dict | None = None, trees: int = 100,
+                 source: str | None = None) -> None:
+        import hashlib
+
+        self.design, self.benchmark, self.source = design, benchmark, source
+        self.provenance = dict(provenance or {})
+        self.model = ForestCurves(design, trees=trees)
+        self.max_epochs = int(design.curves["val_acc"].shape[1])
+        self.n_configs, self.n_repeats = len(design.configs), None
+        digest = hashlib.sha256(f"surrogate-v1 forest {trees}".encode())
+        for name in CURVES:
+            digest.update(np.ascontiguousarray(design.curves[name], dtype=np.float32).tobytes())
+        digest.update(repr(design.configs).encode())
+        self.fingerprint = digest.hexdigest()[:16]
+
+    def snap(self, config: dict) -> dict:
+        return {name: config[name] for name in self.design.space.params}
+
+    def repeat_for(self, seed: int) -> int:
+        return int(seed)
+
+    def curves_for(self, config: dict, repeat: int):
+        from harness.run.replay.table import Curves
+
+        drawn = self.model.draw([config], repeat)
+        nan = np.full(self.max_epochs, np.nan)
+        return Curves(None, drawn["val_acc"][0], nan, drawn.get("test_acc", nan[None])[0], drawn["epoch_s"][0])
+
+    def space(self, grid: dict | None = None) -> SearchSpace:
+        return SearchSpace(params=dict(self.design.space.params), grid=dict(grid if grid is not None else self.design.space.grid))
