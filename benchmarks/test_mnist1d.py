@@ -1,6 +1,6 @@
 """MNIST-1D: every strategy tunes a Conv1d on the paper's 1-D signals (offline), where the choice matters.
 
-Run: ``pytest benchmarks -k "mnist1d and not replay and not paper and not batchnorm"`` (all strategies x 3
+Run: ``pytest benchmarks/test_mnist1d.py`` (all strategies x 3
 seeds; 1-8 min a case here: about 13 min a seed of all ten with ``-n 2`` on 2 quiet cores), or replayed from the recorded table: ``pytest benchmarks -k "mnist1d and replay" --seeds 10``.
 After 27 epochs, accuracy ranges from chance to over 90 % with the learning rate, BatchNorm and the
 architecture, so a search that finds the good region, and early stopping that drops the rest, pay.

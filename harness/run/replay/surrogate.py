@@ -221,6 +221,22 @@ def load_design(path, space: SearchSpace) -> tuple[Design, dict]:
     return Design(space, meta["configs"], np.asarray(meta["seeds"]), curves), meta
 
 
+_FITTED: dict[str, "SurrogateTable"] = {}  # per process: a replay's trainables share one fitted surrogate
+
+
+def _shared(fingerprint: str, state: bytes) -> "SurrogateTable":
+    """Unpickle a surrogate once per process: Ray hands every trial of a replay its own copy (with_parameters), and
+    unpickling the forests each time took longer than the trial."""
+    import pickle
+
+    if fingerprint not in _FITTED:
+        _FITTED.clear()  # one surrogate at a time: a new one replaces the old
+        table = SurrogateTable.__new__(SurrogateTable)
+        table.__dict__.update(pickle.loads(state))
+        _FITTED[fingerprint] = table
+    return _FITTED[fingerprint]
+
+
 class SurrogateTable:
     """A fitted surrogate with the replay interface of a learning-curve table (``harness.run.replay.table``).
 
@@ -243,6 +259,11 @@ class SurrogateTable:
             digest.update(np.ascontiguousarray(design.curves[name], dtype=np.float32).tobytes())
         digest.update(repr(design.configs).encode())
         self.fingerprint = digest.hexdigest()[:16]
+
+    def __reduce__(self):
+        import pickle
+
+        return _shared, (self.fingerprint, pickle.dumps(self.__dict__))
 
     def snap(self, config: dict) -> dict:
         return {name: config[name] for name in self.design.space.params}
