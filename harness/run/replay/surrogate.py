@@ -101,7 +101,7 @@ class ForestCurves:
 
     NOISE_NEIGHBOURS = 8
 
-    def __init__(self, design: Design, trees: int = 300, seed: int = 0) -> None:
+    def __init__(self, design: Design, trees: int = 100, seed: int = 0) -> None:
         from sklearn.ensemble import RandomForestRegressor
 
         self.design = design
@@ -109,6 +109,8 @@ class ForestCurves:
         self._forests, residuals, oob = {}, {}, {}
         whole = np.all([np.isfinite(c).all(1) for c in design.curves.values()], axis=0)  # every kind recorded
         for name, curves in design.curves.items():
+            # min_samples_leaf 2, every feature at each split: within 0.01 of the best of 9 settings by held-out rho on
+            # the MNIST-1D design (336 configurations), and not misled where few parameters matter (tests/test_surrogate.py)
             forest = RandomForestRegressor(trees, min_samples_leaf=2, random_state=seed, n_jobs=1, oob_score=True)
             self._forests[name] = forest.fit(x[whole], curves[whole])
             oob[name] = forest.oob_prediction_.reshape(curves[whole].shape)
