@@ -83,9 +83,10 @@ def clock_notes(runs) -> list[str]:
             continue
         table = sim[0].table or TableRef(fingerprint=None)
         real = sum(r.real_s or 0.0 for r in sim)
+        source = (f"a surrogate (fitted on {table.configs} configurations of {table.benchmark}'s live space"
+                  if table.repeats is None and table.configs else f"table {table.benchmark} ({table.configs} configurations")
         notes.append(
-            f"- {bench}: times are SIMULATED seconds, replayed from table {table.benchmark} "
-            f"({table.configs} configurations, fingerprint {table.fingerprint}) on "
+            f"- {bench}: times are SIMULATED seconds, replayed from {source}, fingerprint {table.fingerprint}) on "
             f"max_concurrent_trials virtual workers; {len(sim)} replays took {real:.1f} real seconds. This clock "
             f"counts the recorded epochs only: the searcher's own decision time (a BayesOpt suggestion took 0.4 to "
             f"0.7 s here), Ray's start-up and its per-trial overhead, which live runs pay, are not on it"
