@@ -59,6 +59,7 @@ class TableRef:
     recorded_commit: str | None = None
     recorded_at: str | None = None
     recorded_device: str | None = None
+    kind: str | None = None  # "surrogate": curves predicted for every proposal; None: a learning-curve table
 
 
 @dataclass(frozen=True)

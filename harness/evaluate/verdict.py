@@ -315,7 +315,7 @@ def _clock_text(runs: list[RunRecord]) -> str:
     if len(tables) > 1:
         return f"replayed over {len(tables)} different recorded tables"
     table = next(iter(tables.values()), None)
-    if table and table.configs and table.repeats is None:  # a surrogate: every proposal predicted, none looked up
+    if table and table.kind == "surrogate":  # a surrogate: every proposal predicted, none looked up
         return f"replayed through a surrogate fitted on {table.configs} configurations recorded over the live space"
     configs = f"the {table.configs} configurations" if table and table.configs else "the configurations"
     return f"replayed over {configs} recorded in the {(table and table.benchmark) or 'replayed'} table"

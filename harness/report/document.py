@@ -84,7 +84,7 @@ def clock_notes(runs) -> list[str]:
         table = sim[0].table or TableRef(fingerprint=None)
         real = sum(r.real_s or 0.0 for r in sim)
         source = (f"a surrogate (fitted on {table.configs} configurations of {table.benchmark}'s live space"
-                  if table.repeats is None and table.configs else f"table {table.benchmark} ({table.configs} configurations")
+                  if table.kind == "surrogate" else f"table {table.benchmark} ({table.configs} configurations")
         notes.append(
             f"- {bench}: times are SIMULATED seconds, replayed from {source}, fingerprint {table.fingerprint}) on "
             f"max_concurrent_trials virtual workers; {len(sim)} replays took {real:.1f} real seconds. This clock "

@@ -120,4 +120,5 @@ def _table_provenance(table) -> dict:
         "recorded_commit": recorded.get("git_commit"),
         "recorded_at": recorded.get("recorded_at"),
         "recorded_device": recorded.get("device"),
+        **({"kind": table.kind} if getattr(table, "kind", None) else {}),
     }

@@ -251,6 +251,7 @@ class SurrogateTable:
                  source: str | None = None) -> None:
         import hashlib
 
+        self.kind = "surrogate"  # a replay's record names it so (records.TableRef.kind)
         self.design, self.benchmark, self.source = design, benchmark, source
         self.provenance = dict(provenance or {})
         self.model = ForestCurves(design, trees=trees)
