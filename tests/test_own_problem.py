@@ -105,3 +105,41 @@ def test_new_writes_a_starting_benchmark_that_collects_and_never_overwrites(tmp_
                                 "no:cacheprovider"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert collected.returncode == 0, collected.stdout[-2000:] + collected.stderr[-2000:]
     assert "24 tests collected" in collected.stdout  # 3 strategies x 8 seeds, through the installed plugin
+
+
+FUNCTION_TABLE_BENCHMARK = """
+from harness import Budget, FunctionProblem, LogUniform, Objective, SearchSpace
+from tests.function_problems import rmse_curve
+
+PROBLEM = FunctionProblem(
+    name="fn", dataset="made_up", train=rmse_curve,
+    objective=Objective(metric="val_rmse", mode="min", test_metric="test_rmse", unit_range=False),
+    space=SearchSpace(params={"lr": LogUniform(1e-3, 1e-1)}, grid={"lr": (1e-3, 1e-2, 1e-1)}),
+    budget=Budget(max_epochs=4, num_trials=None, total_epochs=16),
+)
+TABLE_LEVELS = {"lr": (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)}
+"""
+
+
+def test_a_training_function_of_your_own_records_a_table_and_replays_on_its_metric(ray_local, tmp_path, monkeypatch):
+    import strategies
+    from harness.fronts.record_table import record_table
+    from harness.run import runner
+    from harness.run.replay import replay_of
+
+    (tmp_path / "fn_table_bench.py").write_text(FUNCTION_TABLE_BENCHMARK)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    table = record_table("fn_table_bench", tmp_path / "fn.npz", seeds=[0, 1], concurrency=1,
+                         results_dir=tmp_path / "results", progress=None)
+    assert table.provenance["objective"]["mode"] == "min"
+    assert (table.val_acc < 0).all()  # scores: minus the RMSE
+    from harness.run.replay import table as tables
+
+    assert tables.load(tmp_path / "fn.npz").fingerprint == table.fingerprint  # reloads, though not in [0, 1]
+    import fn_table_bench
+
+    replay = replay_of(fn_table_bench.PROBLEM, table, name="fn_replay")
+    record = runner.run(replay, strategies.get("asha"), seed=1)
+    assert record.objective.metric == "val_rmse" and record.epochs_used == 16 and record.compute_saved > 0
+    best = min(-e.val_acc for t in record.trials for e in t.epochs)
+    assert math.isclose(-record.best_val_acc, best) and record.best_config["lr"] == pytest.approx(1e-2)

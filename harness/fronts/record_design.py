@@ -15,7 +15,7 @@ from typing import Callable
 
 from harness.core import design
 from harness.core.errors import ConfigError
-from harness.core.problem import Problem
+from harness.core.problem import BaseProblem, Problem
 from harness.core.strategy import Strategy, TuneSetup
 from harness.fronts.record_table import load_benchmark
 from harness.session import Options, Session, TuningCase
@@ -57,7 +57,7 @@ def record_design(benchmark: str, size: int, parts: int, concurrency: int = 1, d
     """Train every part of the design that is not stored yet; returns every part's run record, part 0 first."""
     module = load_benchmark(benchmark)
     problem = getattr(module, "PROBLEM", None)
-    if not isinstance(problem, Problem):
+    if not (isinstance(problem, BaseProblem) and not problem.is_replay):
         raise ConfigError(f"record-design: {benchmark} must define a live PROBLEM")
     if not 1 <= parts <= size:
         raise ConfigError(f"record-design: parts must lie in 1..size ({size}), got {parts}")

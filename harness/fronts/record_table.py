@@ -21,7 +21,7 @@ from typing import Callable
 
 from harness.run.replay import table as tables
 from harness.core.errors import ConfigError
-from harness.core.problem import Problem
+from harness.core.problem import BaseProblem, Problem
 from harness.core.strategy import Strategy, TuneSetup
 from harness.session import Options, Session, TuningCase
 
@@ -107,7 +107,9 @@ def record_table(
     if len(set(seeds)) != len(seeds):
         raise ConfigError(f"record-table: seeds repeat: {seeds}; each repeat must be an independent seed")
     configs = math.prod(len(a.levels) for a in axes.values())
-    budget = dataclasses.replace(problem.budget, num_trials=configs, max_concurrent_trials=concurrency, wallclock_s=None)
+    # Every configuration to the end: no wall-clock cap, and no equal-compute total (it would cut the sweep short).
+    budget = dataclasses.replace(problem.budget, num_trials=configs, max_concurrent_trials=concurrency, wallclock_s=None,
+                                 total_epochs=None)
     session = Session(Options(results_dir=str(results_dir)))
     sweeps = session.store.load_runs(problem.name + SWEEP_SUFFIX) if resume else []  # read once, not once per seed
     records = []
@@ -132,8 +134,8 @@ def record_table(
 def _benchmark_levels(benchmark: str) -> tuple[Problem, dict[str, tables.Axis]]:
     module = load_benchmark(benchmark)
     problem, levels = getattr(module, "PROBLEM", None), getattr(module, "TABLE_LEVELS", None)
-    if not isinstance(problem, Problem) or not isinstance(levels, dict):
-        raise ConfigError(f"record-table: {benchmark} must define PROBLEM and TABLE_LEVELS")
+    if not (isinstance(problem, BaseProblem) and not problem.is_replay) or not isinstance(levels, dict):
+        raise ConfigError(f"record-table: {benchmark} must define a live PROBLEM and TABLE_LEVELS")
     return problem, table_axes(problem, levels)
 
 
