@@ -254,7 +254,7 @@ class SurrogateTable:
         self.kind = "surrogate"  # a replay's record names it so (records.TableRef.kind)
         self.design, self.benchmark, self.source = design, benchmark, source
         self.provenance = dict(provenance or {})
-        self.model = ForestCurves(design, trees=trees)
+        self.trees, self._model = trees, None  # fitted when first needed: collecting a benchmark costs no fit
         self.max_epochs = int(design.curves["val_acc"].shape[1])
         self.n_configs, self.n_repeats = len(design.configs), None
         digest = hashlib.sha256(f"surrogate-v1 forest {trees}".encode())
@@ -263,10 +263,17 @@ class SurrogateTable:
         digest.update(repr(design.configs).encode())
         self.fingerprint = digest.hexdigest()[:16]
 
+    @property
+    def model(self) -> ForestCurves:
+        if self._model is None:
+            self._model = ForestCurves(self.design, trees=self.trees)
+        return self._model
+
     def __reduce__(self):
         import pickle
 
-        return _shared, (self.fingerprint, pickle.dumps(self.__dict__))
+        self.model  # fitted once, in the driver, before Ray hands copies to the trials
+        return _shared, (self.fingerprint, pickle.dumps({k: v for k, v in self.__dict__.items() if k != "_cache"}))
 
     def snap(self, config: dict) -> dict:
         return {name: config[name] for name in self.design.space.params}
@@ -275,6 +282,17 @@ class SurrogateTable:
         return int(seed)
 
     def curves_for(self, config: dict, repeat: int):
+        import json
+
+        key = json.dumps([repeat, config], sort_keys=True, default=repr)
+        cache = self.__dict__.setdefault("_cache", {})  # a paused trial resumes: its curves are not predicted again
+        if key not in cache:
+            if len(cache) > 4096:
+                cache.clear()
+            cache[key] = self._predict(config, repeat)
+        return cache[key]
+
+    def _predict(self, config: dict, repeat: int):
         from harness.run.replay.table import Curves
 
         drawn = self.model.draw([config], repeat)
