@@ -295,8 +295,10 @@ class SurrogateTable:
     def _predict(self, config: dict, repeat: int):
         from harness.run.replay.table import Curves
 
-        drawn = self.model.draw([config], repeat)
-        nan = np.full(self.max_epochs, np.nan)
+        # float32, as a table stores them: the simulated clock then adds the same numbers a table replay would, and
+        # an epoch's start (its arrival minus its seconds) meets the previous epoch's end exactly
+        drawn = {k: v.astype(np.float32) for k, v in self.model.draw([config], repeat).items()}
+        nan = np.full(self.max_epochs, np.nan, dtype=np.float32)
         return Curves(None, drawn["val_acc"][0], nan, drawn.get("test_acc", nan[None])[0], drawn["epoch_s"][0])
 
     def space(self, grid: dict | None = None) -> SearchSpace:
