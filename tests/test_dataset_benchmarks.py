@@ -37,7 +37,7 @@ def _run(pytester, name, *extra):
         ("flowers", lambda d: datafiles.make_flowers(d / "mads", per_class=6)),
         ("fashion and not grid", lambda d: datafiles.make_fashion(d / "mads", n_train=300, n_test=60)),
         ("gestures", lambda d: datafiles.make_gestures(d / "mads", per_class=8)),
-        ("cifar10", lambda d: datafiles.make_cifar10(d / "cifar", per_batch=4)),  # its CNN is large: few images
+        ("cifar10", lambda d: datafiles.make_cifar10(d / "cifar", per_batch=10)),  # its CNN is large: few images
     ],
 )
 def test_each_data_set_runs_as_a_benchmark(pytester, data_env, name, make):
