@@ -40,7 +40,8 @@ def empirical_values() -> dict[tuple[str, str], np.ndarray]:
     out: dict[tuple[str, str], list[float]] = {}
     for entry in json.loads(BASELINE.read_text())["runs"]:
         for metric in RULES:
-            out.setdefault((entry["strategy"], metric), []).append(entry["metrics"][metric])
+            metrics = entry["metrics"]  # a version-1 baseline (the committed one) calls best_val_acc "best_acc"
+            out.setdefault((entry["strategy"], metric), []).append(metrics.get(metric, metrics.get("best_acc")))
     return {k: np.asarray(v, dtype=float) for k, v in out.items()}
 
 
@@ -53,7 +54,10 @@ def one_gate(values, rng, n, changed=None, metric=None, drop=0.0, share=0.0, oth
         cur = rng.choice(pool, n) if moves else base.copy()
         if strategy == changed and m == metric and drop:
             hit = rng.choice(n, int(round(share * n)), replace=False)
-            cur[hit] -= drop
+            if RULES[m].relative:
+                cur[hit] *= 1 + drop  # wall-clock: a relative slowdown, the rule's own direction
+            else:
+                cur[hit] -= drop
         raw.append(((BASELINE.stem, strategy), RULES[m], list(base), list(cur)))
     findings = decide(raw)
     failed = {(f.strategy, f.rule.metric) for f in findings if f.regressed}
@@ -71,12 +75,14 @@ CELLS += [("compute_saved", drop, share) for drop in (0.05, 0.10, 0.20) for shar
 # Inside the tolerance (best_val_acc may drop 0.01): the gate's null is "no change", so a consistent drop
 # this close to the tolerance can still fail when noise pushes the mean over it. Printed, not hidden.
 CELLS += [("best_val_acc", 0.008, 1.0), ("best_val_acc", 0.005, 1.0)]
+# Wall-clock (rule +10 %): a uniform slowdown of every seed inside the tolerance, and one beyond it.
+CELLS += [("wallclock_s", 0.05, 1.0), ("wallclock_s", 0.08, 1.0), ("wallclock_s", 0.25, 1.0)]
 
 
 def power_curve(n: int = CI_SEEDS, sims: int = SIMULATIONS) -> dict:
     values = empirical_values()
     out = {"seeds": n, "simulations": sims, "false_alarms": rate(values, n, sims, seed=1)[0], "cells": []}
-    target = {"best_val_acc": "random", "compute_saved": "asha"}  # a FIFO and a multi-fidelity strategy
+    target = {"best_val_acc": "random", "compute_saved": "asha", "wallclock_s": "random"}
     for i, (metric, drop, share) in enumerate(CELLS):
         kwargs = dict(changed=target[metric], metric=metric, drop=drop, share=share)
         noisy = rate(values, n, sims, seed=100 + i, **kwargs)[1]
