@@ -17,16 +17,24 @@ TRUE = np.linspace(0.926, 0.940, STRATEGIES)
 SD = 0.009
 
 
-def test_the_noise_ceiling_leans_high_by_less_than_a_tenth_of_tau():
-    rng = np.random.default_rng(7)
+def ceiling_bias(true_means: np.ndarray, rng) -> tuple[float, float, float]:
     truth, ceiling = [], []
     for _ in range(SESSIONS):
-        live = TRUE + SD * rng.standard_normal((SEEDS, STRATEGIES))
-        other = TRUE + SD * rng.standard_normal((SEEDS, STRATEGIES))  # the same process, run again
+        live = true_means + SD * rng.standard_normal((SEEDS, STRATEGIES))
+        other = true_means + SD * rng.standard_normal((SEEDS, STRATEGIES))  # the same process, run again
         truth.append(kendalltau(live.mean(0), other.mean(0)).statistic)
         ceiling.append(noise_ceiling(live.tolist(), pairs=200, seed=int(rng.integers(1 << 30)))[0])
-    bias = float(np.median(ceiling) - np.median(truth))
-    print(f"\nnoise ceiling: median {np.median(ceiling):.3f} against two independent samples' median tau "
-          f"{np.median(truth):.3f} (bias {bias:+.3f}; {SESSIONS} simulated sessions, {STRATEGIES} strategies x "
+    return float(np.median(ceiling)), float(np.median(truth)), float(np.median(ceiling) - np.median(truth))
+
+
+def test_the_noise_ceiling_leans_high_by_less_than_a_tenth_of_tau():
+    rng = np.random.default_rng(7)
+    ceiling, truth, bias = ceiling_bias(TRUE, rng)
+    print(f"\nnoise ceiling, strategies separated like MNIST-1D's: median {ceiling:.3f} against two independent "
+          f"samples' median tau {truth:.3f} (bias {bias:+.3f}; {SESSIONS} simulated sessions, {STRATEGIES} strategies x "
           f"{SEEDS} seeds)")
+    flat, flat_truth, flat_bias = ceiling_bias(np.full(STRATEGIES, TRUE.mean()), rng)
+    # Where strategies do not differ at all, both resamples share the one sample's luck: the ceiling is far too high
+    # there (printed, not a goal): a strict yardstick, which makes a replay look worse, never better.
+    print(f"noise ceiling, strategies that do not differ: median {flat:.3f} against {flat_truth:.3f} (bias {flat_bias:+.3f})")
     assert abs(bias) < 0.1

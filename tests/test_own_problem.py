@@ -143,3 +143,12 @@ def test_a_training_function_of_your_own_records_a_table_and_replays_on_its_metr
     assert record.objective.metric == "val_rmse" and record.epochs_used == 16 and record.compute_saved > 0
     best = min(-e.val_acc for t in record.trials for e in t.epochs)
     assert math.isclose(-record.best_val_acc, best) and record.best_config["lr"] == pytest.approx(1e-2)
+
+
+def test_new_refuses_a_name_that_would_hide_a_module(tmp_path):
+    from harness.fronts.scaffold import new
+
+    for taken in ("random", "ray", "harness"):
+        with pytest.raises(ConfigError, match="exists already"):
+            new(taken, tmp_path)
+    assert not list(tmp_path.iterdir())  # nothing written

@@ -107,3 +107,15 @@ def test_a_surrogate_replay_is_sound_and_repeats_bit_for_bit(ray_local):
     assert first.provenance["table"]["kind"] == "surrogate" and first.epochs_used == 4 * EPOCHS
     assert [t.config for t in first.trials] == [t.config for t in second.trials]
     assert [[e.val_acc for e in t.epochs] for t in first.trials] == [[e.val_acc for e in t.epochs] for t in second.trials]
+
+
+def test_a_surrogate_of_a_minimised_metric_keeps_its_scores_and_needs_no_held_out_curve():
+    from harness.core.objective import Objective
+
+    assert Objective().score_bounds == (0.0, 1.0) and Objective("val_err", "min", None).score_bounds == (-1.0, 0.0)
+    assert Objective("val_rmse", "min", None, unit_range=False).score_bounds is None
+    design = planted_design()
+    design.curves["val_acc"] = -(1.5 - design.curves["val_acc"])  # minus an RMSE: scores below 0, unbounded
+    design.curves["test_acc"] = np.full_like(design.curves["val_acc"], np.nan)  # no held-out metric
+    drawn = ForestCurves(design, bounds=None).draw([design.configs[3]], seed=0)
+    assert drawn["val_acc"].max() < 0 and "test_acc" not in drawn  # not clipped to [0, 1]; no test forest

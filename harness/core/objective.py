@@ -33,6 +33,13 @@ class Objective:
             raise ConfigError(f"objective: the held-out metric must differ from the selection metric {self.metric!r}")
 
     @property
+    def score_bounds(self) -> tuple[float, float] | None:
+        """Where scores lie: [0, 1] for a maximised metric in [0, 1], [-1, 0] for a minimised one, None if unbounded."""
+        if not self.unit_range:
+            return None
+        return (0.0, 1.0) if self.mode == "max" else (-1.0, 0.0)
+
+    @property
     def sign(self) -> float:
         return 1.0 if self.mode == "max" else -1.0
 

@@ -130,7 +130,8 @@ def analyse(
 def worst(r: RunRecord) -> float:
     """What a run that found nothing scores: accuracy 0, or for an unbounded objective minus infinity (it ranks last;
     a mean or interval over it is unbounded, as it should be)."""
-    return 0.0 if r.objective.unit_range else -math.inf
+    bounds = r.objective.score_bounds
+    return bounds[0] if bounds else -math.inf
 
 
 def run_accuracy(r: RunRecord) -> float:
@@ -160,7 +161,7 @@ def _strategy_stats(bench, name, seeds: dict[int, RunRecord], target, avg_rank, 
     # runs that reached it alone would favour strategies whose runs end early.
     restricted = [(h[0] if h[0] is not None else r.wallclock_s, h[1] if h[1] is not None else r.epochs_used)
                   for h, r in zip(hits, ok)]
-    unit = (0.0, 1.0) if next(iter(seeds.values())).objective.unit_range else None  # scores of a declared objective
+    unit = next(iter(seeds.values())).objective.score_bounds  # [0, 1] for accuracy; a declared objective's own
     return StrategyStats(
         benchmark=bench,
         strategy=name,
@@ -172,7 +173,7 @@ def _strategy_stats(bench, name, seeds: dict[int, RunRecord], target, avg_rank, 
         ttt_s=stats.summarize([t for t, _ in restricted], log=True),
         ttt_epochs=stats.summarize([e for _, e in restricted], log=True),
         reached=len(reached),
-        auc=stats.summarize([curves.auc(r) for r in ok] if unit else [], bounds=unit),  # an area needs a floor at 0
+        auc=stats.summarize([curves.auc(r) for r in ok] if unit == (0.0, 1.0) else [], bounds=unit),  # floor at 0
         avg_rank=avg_rank,
         versus=versus,
         test_acc=stats.summarize([r.test_acc for r in ok], bounds=unit),

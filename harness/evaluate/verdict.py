@@ -106,7 +106,7 @@ def _accuracy_claim(bench: str, name: str, mine: dict[int, RunRecord], ref: dict
     diffs = [a - b for a, b in zip(x, y)]
     differing = sum(d != 0 for d in diffs)
     p, direction = stats.signed_rank_test(x, y) if differing else (None, 0.0)
-    unit = next(iter(mine.values())).objective.unit_range
+    unit = next(iter(mine.values())).objective.unit_range  # a difference of two scores in a unit range
     s = stats.summarize(diffs, bounds=(-1.0, 1.0) if unit else None)
     return Claim((bench, "test", name), len(seeds), differing, p, direction, s.mean, s.ci_low, s.ci_high)
 

@@ -96,6 +96,9 @@ def _design_parser(sub) -> None:
                                                     "measure it on held-out parts (seeds)")
     fid.add_argument("benchmark", help="benchmark module, e.g. benchmarks/test_mnist1d.py")
     fid.add_argument("--results-dir", default="results", help="where record-design stored the parts")
+    fid.add_argument("--size", type=int, default=480, help="the design's size, as recorded (default 480)")
+    fid.add_argument("--parts", type=int, default=10, help="its parts, as recorded (default 10)")
+    fid.add_argument("--design-seed", type=int, default=0, help="its Sobol seed, as recorded (default 0)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,13 +173,12 @@ def _design(args) -> int:
 
 
 def _fidelity(args) -> int:
-    from harness.core.store import ResultStore
-    from harness.fronts.record_design import DESIGN_SUFFIX
+    from harness.fronts.record_design import stored_design
     from harness.fronts.record_table import load_benchmark
     from harness.run.replay.surrogate import Design, fidelity
 
     problem = load_benchmark(args.benchmark).PROBLEM
-    records = ResultStore(args.results_dir).load_runs(problem.name + DESIGN_SUFFIX)
+    records = stored_design(args.benchmark, args.size, args.parts, args.design_seed, args.results_dir)
     if len(records) < 2:
         raise ConfigError(f"surrogate-fidelity: {len(records)} design part(s) stored for {problem.name}; "
                           f"held-out parts need at least 2 (python -m harness record-design {args.benchmark})")

@@ -92,6 +92,19 @@ def record_design(benchmark: str, size: int, parts: int, concurrency: int = 1, d
     return records
 
 
+def stored_design(benchmark: str, size: int, parts: int, design_seed: int = 0, results_dir: str = "results") -> list:
+    """The finished parts of one design (this size, split and Sobol seed, this problem) that are stored, part 0 first;
+    parts of other designs, cut-short parts and older problem fingerprints are left out."""
+    from harness.core.store import ResultStore
+
+    problem = load_benchmark(benchmark).PROBLEM
+    configs = design.space_filling(problem.space, size, design_seed)
+    stored = ResultStore(results_dir).load_runs(problem.name + DESIGN_SUFFIX)
+    found = [finished_part(stored, problem, design_key(configs[p::parts], p, parts, size, design_seed),
+                           len(configs[p::parts])) for p in range(parts)]
+    return [r for r in found if r is not None]
+
+
 def write_design(benchmark: str, records: list, out: str, command: str) -> int:
     """Every finished part's whole curves as one design file (``harness.run.replay.surrogate``); returns its size."""
     import datetime as dt

@@ -57,12 +57,19 @@ def new(name: str, where: str | Path = ".") -> list[Path]:
     """Write the starting files for problem ``name`` under ``where``; returns them. Refuses to overwrite."""
     if not name.isidentifier() or not name.islower() or name.startswith("test"):
         raise ConfigError(f"new: {name!r} must be a lower-case Python name (it names a package), not starting with test")
+    import importlib.util
+    import sys
+
     root = Path(where)
     files = {root / name / "__init__.py": "", root / name / "train.py": TRAIN.format(name=name),
              root / "benchmarks" / f"test_{name}.py": BENCHMARK.format(name=name)}
     there = [str(p) for p in files if p.exists()]
     if there:
         raise ConfigError(f"new: {', '.join(there)} already exist; nothing written")
+    spec = importlib.util.find_spec(name)
+    if name in sys.stdlib_module_names or spec is not None:
+        raise ConfigError(f"new: a module {name!r} exists already ({spec.origin if spec else 'the standard library'}); "
+                          "your package would hide it. Choose another name")
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)

@@ -50,7 +50,7 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def _mean_band(grid, per_seed):
+def _mean_band(grid, per_seed, bounds=(0.0, 1.0)):
     """Mean and 95% t-interval of the mean at each grid point, drawn only where every seed has a value: a mean over
     the seeds that have reported so far would dip when a slower, worse seed joins it."""
     import numpy as np
@@ -65,7 +65,8 @@ def _mean_band(grid, per_seed):
         half = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1)), 0.0)
     complete = n == len(values)
     mean = np.where(complete, mean, np.nan)
-    return mean, np.clip(mean - half, 0.0, 1.0), np.clip(mean + half, 0.0, 1.0)
+    lo, hi = bounds or (-np.inf, np.inf)  # a score's own range (None: unbounded)
+    return mean, np.clip(mean - half, lo, hi), np.clip(mean + half, lo, hi)
 
 
 def _step_values(points: list[curves.Point], grid, attr: str):
@@ -90,7 +91,7 @@ def best_so_far_plot(analysis: Analysis, benchmark: str, attr: str, path: Path) 
     grid = np.linspace(0, x_max, 300)
     for name in sorted({r.strategy for r in runs}):
         per_seed = [_step_values(curves.best_so_far(r), grid, attr) for r in runs if r.strategy == name]
-        mean, low, high = (k * v for v in _mean_band(grid, per_seed))
+        mean, low, high = (k * v for v in _mean_band(grid, per_seed, objective.score_bounds))
         ax.plot(grid, mean, color=palette[name], label=f"{name} ({len(per_seed)} seeds)", lw=1.8)
         ax.fill_between(grid, low, high, color=palette[name], alpha=0.08, lw=0)
     target = analysis.targets.get(benchmark)

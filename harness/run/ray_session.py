@@ -125,7 +125,12 @@ def cluster_runtime_env(cwd: Path | None = None) -> dict:
     ``py_modules`` when they do not already lie inside it (the tool installed from elsewhere, or run from your repo).
     """
     cwd = (cwd or Path.cwd()).resolve()
-    modules = [str(ROOT / m) for m in SHIPPED if (ROOT / m).is_dir() and not (ROOT / m).resolve().is_relative_to(cwd)]
+    if ROOT.resolve() == cwd:  # run from the tool's own checkout: the working_dir holds it all
+        return {"working_dir": str(cwd), "excludes": NOT_SHIPPED}
+    # Only the tool's own packages: an installed tool's folder (site-packages) may hold another `datasets`
+    # (Hugging Face's), which must not travel as ours.
+    own = {"harness": "fronts", "strategies": "_base.py", "datasets": "_files.py"}
+    modules = [str(ROOT / m) for m in SHIPPED if (ROOT / m / own[m]).exists()]
     return {"working_dir": str(cwd), "excludes": NOT_SHIPPED, **({"py_modules": modules} if modules else {})}
 
 

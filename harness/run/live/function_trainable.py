@@ -86,7 +86,8 @@ class FunctionTrainable(tune.Trainable):
         self._epoch += 1
         epoch_s = time.perf_counter() - t0 + self._catch_up_s
         self._catch_up_s = 0.0
-        numbers = {str(k): _number(v) for k, v in reported.items() if _number(v) is not None}
+        # finite numbers only: a record is strict JSON, and one NaN would make the run unsavable
+        numbers = {str(k): v for k, v in ((k, _number(v)) for k, v in reported.items()) if v is not None and math.isfinite(v)}
         return {
             "val_acc": objective.score(value),  # the score every searcher and scheduler maximises
             "test_acc": objective.score(held_out) if held_out is not None and math.isfinite(held_out) else None,

@@ -101,14 +101,16 @@ class ForestCurves:
 
     NOISE_NEIGHBOURS = 8
 
-    def __init__(self, design: Design, trees: int = 100, seed: int = 0) -> None:
+    def __init__(self, design: Design, trees: int = 100, seed: int = 0,
+                 bounds: tuple[float, float] | None = (0.0, 1.0)) -> None:
         from sklearn.ensemble import RandomForestRegressor
 
-        self.design = design
+        self.design, self.bounds = design, bounds  # where drawn scores are kept (None: unbounded)
         x = features(design.space, design.configs)
         self._forests, residuals, oob = {}, {}, {}
-        whole = np.all([np.isfinite(c).all(1) for c in design.curves.values()], axis=0)  # every kind recorded
-        for name, curves in design.curves.items():
+        kinds = {n: c for n, c in design.curves.items() if np.isfinite(c).any()}  # no held-out metric: no test curve
+        whole = np.all([np.isfinite(c).all(1) for c in kinds.values()], axis=0)  # every kind recorded
+        for name, curves in kinds.items():
             # min_samples_leaf 2, every feature at each split: within 0.01 of the best of 9 settings by held-out rho on
             # the MNIST-1D design (336 configurations), and not misled where few parameters matter (tests/test_surrogate.py)
             forest = RandomForestRegressor(trees, min_samples_leaf=2, random_state=seed, n_jobs=1, oob_score=True)
@@ -125,6 +127,7 @@ class ForestCurves:
             return {name: forest.predict(x) for name, forest in self._forests.items()}
         # A replay asks for one configuration at a time, where scikit-learn's per-call overhead (36 ms for the three
         # forests) outweighs the work: walk the trees here instead (the same leaves, the same mean).
+        x = x.astype(np.float32).astype(np.float64)  # scikit-learn compares float32 features with the thresholds
         return {name: np.array([_walk(self._trees(name), row) for row in x]) for name in self._forests}
 
     def _trees(self, name: str) -> list:
@@ -149,7 +152,8 @@ class ForestCurves:
         out = {}
         for name, curves in mean.items():
             noisy = curves + self.residuals[name][picks]
-            out[name] = np.clip(noisy, 0.0, None if name == "epoch_s" else 1.0)
+            lo, hi = (0.0, None) if name == "epoch_s" else (self.bounds or (None, None))
+            out[name] = np.clip(noisy, lo, hi) if lo is not None or hi is not None else noisy
         return out
 
 
@@ -158,7 +162,7 @@ def _walk(trees: list, x: np.ndarray) -> np.ndarray:
     ``x[feature] <= threshold``), averaged."""
     total = 0.0
     for left, right, feature, threshold, value in trees:
-        node = 0
+        node = 0  # (x is float32-rounded first, as scikit-learn's predict rounds it)
         while left[node] != -1:
             node = left[node] if x[feature[node]] <= threshold[node] else right[node]
         total = total + value[node]
@@ -271,13 +275,14 @@ class SurrogateTable:
     """
 
     def __init__(self, design: Design, benchmark: str, provenance: dict | None = None, trees: int = 100,
-                 source: str | None = None) -> None:
+                 source: str | None = None, bounds: tuple[float, float] | None = (0.0, 1.0)) -> None:
         import hashlib
 
         self.kind = "surrogate"  # a replay's record names it so (records.TableRef.kind)
         self.design, self.benchmark, self.source = design, benchmark, source
         self.provenance = dict(provenance or {})
         self.trees, self._model = trees, None  # fitted when first needed: collecting a benchmark costs no fit
+        self.bounds = bounds  # the scores' range (Objective.score_bounds)
         self.max_epochs = int(design.curves["val_acc"].shape[1])
         self.n_configs, self.n_repeats = len(design.configs), None
         digest = hashlib.sha256(f"surrogate-v1 forest {trees}".encode())
@@ -289,7 +294,7 @@ class SurrogateTable:
     @property
     def model(self) -> ForestCurves:
         if self._model is None:
-            self._model = ForestCurves(self.design, trees=self.trees)
+            self._model = ForestCurves(self.design, trees=self.trees, bounds=self.bounds)
         return self._model
 
     def __reduce__(self):

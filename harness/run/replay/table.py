@@ -324,14 +324,15 @@ def _validate(t: LearningCurveTable) -> None:
     if np.any(recorded[..., 1:] & ~recorded[..., :-1]):
         raise TableError("val_acc has a gap: a recorded epoch after a missing one")
     # Accuracies (and other metrics in [0, 1]) stay in range; a declared objective's score (say, minus an RMSE) need not.
-    unit = Objective.from_dict(t.provenance.get("objective")).unit_range
-    if unit and np.any((acc[recorded] < 0) | (acc[recorded] > 1)):
-        raise TableError("val_acc outside [0, 1]")
+    bounds = Objective.from_dict(t.provenance.get("objective")).score_bounds
+    lo, hi = bounds or (-np.inf, np.inf)
+    if np.any((acc[recorded] < lo) | (acc[recorded] > hi)):
+        raise TableError(f"val_acc outside [{lo:g}, {hi:g}]")
     test = t.test_acc
     if np.any(np.isfinite(test) & ~recorded):
         raise TableError("test_acc recorded for an epoch whose val_acc is missing")
-    if unit and np.any((test[np.isfinite(test)] < 0) | (test[np.isfinite(test)] > 1)):
-        raise TableError("test_acc outside [0, 1]")
+    if np.any((test[np.isfinite(test)] < lo) | (test[np.isfinite(test)] > hi)):
+        raise TableError(f"test_acc outside [{lo:g}, {hi:g}]")
     bad_time = recorded & ~(np.isfinite(secs) & (secs >= 0))
     if np.any(bad_time):
         c, r, e = np.argwhere(bad_time)[0]
