@@ -104,8 +104,8 @@ def _design_parser(sub) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"report": _report, "record-table": _record, "record-design": _design, "surrogate-fidelity": _fidelity, "new": _new, "gate": _gate, "baseline": _baseline,
-                "agreement": _agreement}[args.command](args)
+        return {"report": _report, "record-table": _record, "record-design": _design, "surrogate-fidelity": _fidelity,
+                "new": _new, "gate": _gate, "baseline": _baseline, "agreement": _agreement}[args.command](args)
     except (ConfigError, SessionHalted) as exc:  # bad input; or the cluster's head lost, the results folder full
         print(f"error: {exc}", file=sys.stderr)
         if "ray" in sys.modules:
@@ -158,9 +158,7 @@ def _record(args) -> int:
 
 
 def _design(args) -> int:
-    from harness.fronts.record_design import record_design
-
-    from harness.fronts.record_design import write_design
+    from harness.fronts.record_design import record_design, write_design
 
     records = record_design(args.benchmark, args.size, args.parts, args.concurrency, args.design_seed, args.results_dir)
     trained = sum(len(r.trials) for r in records)

@@ -15,9 +15,9 @@ from typing import Callable
 
 from harness.core import design
 from harness.core.errors import ConfigError
-from harness.core.problem import BaseProblem, Problem
+from harness.core.problem import Problem
 from harness.core.strategy import Strategy, TuneSetup
-from harness.fronts.record_table import load_benchmark
+from harness.fronts.record_table import live_problem, load_benchmark, whole_curves_budget
 from harness.session import Options, Session, TuningCase
 
 DESIGN_SUFFIX = "_design"
@@ -55,10 +55,7 @@ def finished_part(stored: list, problem: Problem, key: dict, n_configs: int):
 def record_design(benchmark: str, size: int, parts: int, concurrency: int = 1, design_seed: int = 0,
                   results_dir: str = "results", progress: Callable[[str], None] | None = print) -> list:
     """Train every part of the design that is not stored yet; returns every part's run record, part 0 first."""
-    module = load_benchmark(benchmark)
-    problem = getattr(module, "PROBLEM", None)
-    if not (isinstance(problem, BaseProblem) and not problem.is_replay):
-        raise ConfigError(f"record-design: {benchmark} must define a live PROBLEM")
+    problem = live_problem(load_benchmark(benchmark), benchmark, "record-design")
     if not 1 <= parts <= size:
         raise ConfigError(f"record-design: parts must lie in 1..size ({size}), got {parts}")
     configs = design.space_filling(problem.space, size, design_seed)
@@ -77,8 +74,7 @@ def record_design(benchmark: str, size: int, parts: int, concurrency: int = 1, d
         if progress:
             progress(f"recording {problem.name} design part {part + 1} of {parts} (seed {part}): {len(mine)} "
                      f"configurations x {problem.budget.max_epochs} epochs, {concurrency} at a time")
-        budget = dataclasses.replace(problem.budget, num_trials=len(mine), total_epochs=None,
-                                     max_concurrent_trials=concurrency, wallclock_s=None)
+        budget = whole_curves_budget(problem, len(mine), concurrency)
 
         def as_design(record, key=key):
             return dataclasses.replace(record, benchmark=problem.name + DESIGN_SUFFIX,

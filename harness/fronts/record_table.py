@@ -107,9 +107,7 @@ def record_table(
     if len(set(seeds)) != len(seeds):
         raise ConfigError(f"record-table: seeds repeat: {seeds}; each repeat must be an independent seed")
     configs = math.prod(len(a.levels) for a in axes.values())
-    # Every configuration to the end: no wall-clock cap, and no equal-compute total (it would cut the sweep short).
-    budget = dataclasses.replace(problem.budget, num_trials=configs, max_concurrent_trials=concurrency, wallclock_s=None,
-                                 total_epochs=None)
+    budget = whole_curves_budget(problem, configs, concurrency)
     session = Session(Options(results_dir=str(results_dir)))
     sweeps = session.store.load_runs(problem.name + SWEEP_SUFFIX) if resume else []  # read once, not once per seed
     records = []
@@ -131,11 +129,26 @@ def record_table(
     return table
 
 
+def live_problem(module, benchmark: str, command: str) -> BaseProblem:
+    """The live problem a benchmark module defines (``PROBLEM``); a recording of a replay would record nothing new."""
+    problem = getattr(module, "PROBLEM", None)
+    if not (isinstance(problem, BaseProblem) and not problem.is_replay):
+        raise ConfigError(f"{command}: {benchmark} must define a live PROBLEM")
+    return problem
+
+
+def whole_curves_budget(problem: BaseProblem, trials: int, concurrency: int):
+    """The budget of a recording: ``trials`` configurations, every one to ``max_epochs``: no wall-clock cap, and no
+    equal-compute total (it would cut the recording short)."""
+    return dataclasses.replace(problem.budget, num_trials=trials, max_concurrent_trials=concurrency, wallclock_s=None,
+                               total_epochs=None)
+
+
 def _benchmark_levels(benchmark: str) -> tuple[Problem, dict[str, tables.Axis]]:
     module = load_benchmark(benchmark)
-    problem, levels = getattr(module, "PROBLEM", None), getattr(module, "TABLE_LEVELS", None)
-    if not (isinstance(problem, BaseProblem) and not problem.is_replay) or not isinstance(levels, dict):
-        raise ConfigError(f"record-table: {benchmark} must define a live PROBLEM and TABLE_LEVELS")
+    problem, levels = live_problem(module, benchmark, "record-table"), getattr(module, "TABLE_LEVELS", None)
+    if not isinstance(levels, dict):
+        raise ConfigError(f"record-table: {benchmark} must define TABLE_LEVELS")
     return problem, table_axes(problem, levels)
 
 

@@ -35,6 +35,7 @@ def train(config, seed):
 '''
 
 BENCHMARK = '''from harness import Budget, Choice, FunctionProblem, LogUniform, Objective, SearchSpace
+from harness.run.invariants import assert_sound
 
 from {name}.train import train
 
@@ -49,7 +50,7 @@ SEEDS = 8  # the verdict tests its claims in one Holm family: with 3 strategies,
 
 
 def test_{name}(tuning_case, tuning_run):
-    tuning_run(tuning_case)
+    assert_sound(tuning_run(tuning_case), tuning_case)  # trials ended, compute accounted, the budget kept
 '''
 
 

@@ -139,7 +139,7 @@ class ForestCurves:
 
     def draw(self, configs: list[dict], seed: int) -> dict[str, np.ndarray]:
         """Predicted curves plus one recorded residual each (the same design point's for every curve kind), chosen by
-        ``seed`` and the configuration; accuracies clipped to [0, 1] and seconds to at least 0."""
+        ``seed`` and the configuration; scores kept within ``bounds`` and seconds at least 0."""
         import hashlib
         import json
 
@@ -152,17 +152,17 @@ class ForestCurves:
         out = {}
         for name, curves in mean.items():
             noisy = curves + self.residuals[name][picks]
-            lo, hi = (0.0, None) if name == "epoch_s" else (self.bounds or (None, None))
-            out[name] = np.clip(noisy, lo, hi) if lo is not None or hi is not None else noisy
+            lo, hi = (0.0, np.inf) if name == "epoch_s" else (self.bounds or (-np.inf, np.inf))
+            out[name] = np.clip(noisy, lo, hi)
         return out
 
 
 def _walk(trees: list, x: np.ndarray) -> np.ndarray:
-    """The forest's prediction for one row: each tree's leaf value (scikit-learn's split rule: go left when
-    ``x[feature] <= threshold``), averaged."""
+    """The forest's prediction for one row (already rounded to float32, as scikit-learn's predict rounds it): each
+    tree's leaf value (scikit-learn's split rule: go left when ``x[feature] <= threshold``), averaged."""
     total = 0.0
     for left, right, feature, threshold, value in trees:
-        node = 0  # (x is float32-rounded first, as scikit-learn's predict rounds it)
+        node = 0
         while left[node] != -1:
             node = left[node] if x[feature[node]] <= threshold[node] else right[node]
         total = total + value[node]

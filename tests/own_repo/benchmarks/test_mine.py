@@ -1,4 +1,5 @@
 from harness import Budget, Choice, FunctionProblem, LogUniform, Objective, SearchSpace
+from harness.run.invariants import assert_sound
 
 from mypkg.regression import train
 
@@ -13,4 +14,4 @@ SEEDS = 2
 
 
 def test_mine(tuning_case, tuning_run):
-    tuning_run(tuning_case)
+    assert_sound(tuning_run(tuning_case), tuning_case)  # trials ended, compute accounted, the budget kept
