@@ -225,13 +225,16 @@ def compute_to_match(median: float, sigma: float, seeds: int, sims: int, rng_see
 # Goals: relative bias within 5 %, coverage >= 0.93. Coverage before the expanded interval (the plain percentile
 # interval): 0.923, 0.932, 0.896, 0.940 in the four rows of the table (same simulations).
 BIAS_GOAL, COVERAGE_GOAL = 0.05, 0.93
-# The gap, named: the ERT ratio is a ratio of means with a random count of successes in the denominator, so its
-# arithmetic mean is biased upward at these seed counts (Jensen: 1 / hits and 1 / mean(reference epochs)): +8 to
-# +20 % here (+8 to +16 % over 20,000 simulations), and its geometric mean +3 to +6 % (+2.4 to +4.8 %). Its median
-# is within the goal. The harness keeps the plain ratio: it is COCO's definition, which tests/test_verdict.py pins;
-# a jackknife on the log ratio would take the geometric bias to about 0 (the arithmetic to +5 to +8 %). The asserts
-# hold the mean and geometric bias to what this estimator achieves.
-MEAN_BIAS_BOUND, LOG_BIAS_BOUND = 0.25, 0.07
+# Bias is judged on the ratio's own (log) scale, where its interval is built and where 2x and 0.5x are equally far
+# from 1: the geometric mean of the estimates against the truth, and their median. The plain ERT ratio ran +3 to +6 %
+# geometric (+2.4 to +4.8 % over 20,000 simulations; +7 % when the runs end at half the median epochs to target) and
+# +8 to +20 % arithmetic: a ratio of means with a random count of successes in the denominator (Jensen: 1 / hits and
+# 1 / mean(reference epochs)). The reported ratio is jackknifed on the log scale (equal_compute._jackknifed), which
+# takes the geometric bias to -3 to +0 % (20,000 simulations: -0.5 to -2.7 % at 10 seeds, -0.3 to -0.6 % at 15) and
+# the median to -2 to -4 %. Its arithmetic mean still runs +5 to +8 % high (+5 to +11 % in the 1,000 below): the mean of a right-skewed ratio estimate
+# at 10 seeds; a jackknife on the ratio itself took that to -3 to -8 % and the median to -11 to -15 %, a worse trade.
+# The arithmetic bias is printed and held to what this estimator achieves.
+MEAN_BIAS_BOUND = 0.12
 
 
 def test_compute_to_match_ratio_bias_and_coverage_under_the_early_stopping_model():
@@ -240,8 +243,8 @@ def test_compute_to_match_ratio_bias_and_coverage_under_the_early_stopping_model
         for seeds in CTM_SEEDS:
             rows.append((name, compute_to_match(median, sigma, seeds, CTM_SIMULATIONS, rng_seed=100 + 10 * i + seeds)))
     print(f"\n2. Compute to match (ERT ratio, equal_compute.to_match) when the strategy's runs end at "
-          f"{CTM_SHARE} x the reference's {FULL} epochs, same epochs-to-target distribution (goals: bias within "
-          f"{BIAS_GOAL:.0%}, coverage >= {COVERAGE_GOAL})")
+          f"{CTM_SHARE} x the reference's {FULL} epochs, same epochs-to-target distribution (goals: geometric and "
+          f"median bias within {BIAS_GOAL:.0%}, coverage >= {COVERAGE_GOAL})")
     print("| epochs to target (log-normal) | P(T <= 43) | true ratio | seeds | sims | none reached | bias: mean | "
           "median | geometric | 95% CI coverage | truth below / above the CI |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -252,8 +255,8 @@ def test_compute_to_match_ratio_bias_and_coverage_under_the_early_stopping_model
     print(f"({time.perf_counter() - start:.0f} s)")
     for _, r in rows:
         assert r["coverage"] >= COVERAGE_GOAL, r
-        assert abs(r["median_bias"]) <= BIAS_GOAL, r
-        assert abs(r["log_bias"]) <= LOG_BIAS_BOUND and abs(r["mean_bias"]) <= MEAN_BIAS_BOUND, r  # the gap above
+        assert abs(r["log_bias"]) <= BIAS_GOAL and abs(r["median_bias"]) <= BIAS_GOAL, r
+        assert abs(r["mean_bias"]) <= MEAN_BIAS_BOUND, r  # the gap above
 
 
 # -- 3. coverage of the report's intervals ------------------------------------------------------------------------
@@ -273,20 +276,29 @@ def populations(metric: str) -> dict[str, np.ndarray]:
     return {s: np.asarray(v) for s, v in out.items() if len(set(v)) > 1}  # a constant population: nothing to cover
 
 
-def coverage(values: np.ndarray, n: int, draws: int, rng, **kwargs) -> float:
+def coverage(values: np.ndarray, n: int, draws: int, rng, **kwargs) -> tuple[float, float]:
+    """(coverage of the intervals the report prints, share of samples that print none). A sample whose n values
+    are all alike prints "alike on all n seeds" and no interval (report.tables._ci, verdict): it claims nothing to
+    cover, so it is left out of the coverage and counted apart."""
     target = float(np.exp(np.mean(np.log(values)))) if kwargs.get("log") else float(np.mean(values))
-    hits = 0
+    hits = shown = 0
     for sample in rng.choice(values, (draws, n)):
         s = summarize(list(sample), **kwargs)
+        if s.ci_low == s.ci_high:
+            continue
+        shown += 1
         hits += s.ci_low <= target <= s.ci_high
-    return hits / draws
+    return hits / shown, 1 - shown / draws
 
 
-# The gap, named: on these skewed, discrete populations the Student-t interval covers 0.91 to 0.96 (the mean over
-# strategies), short of 0.93 in 8 of 12 cells by up to 0.019; the worst population (optuna-gp's accuracies, with
-# rare low outliers a small sample misses) 0.77 to 0.88. At n = 3 about 3 % of samples hold one value thrice, whose
-# interval is that value (summarize's documented behaviour). Johnson's skewness correction of the t interval gained
-# 0.001. The assert holds the mean coverage to what summarize achieves.
+# The gap, named: on these skewed, discrete populations the printed Student-t intervals cover 0.918 to 0.958 (the mean
+# over strategies), short of 0.93 in 5 of 12 cells by up to 0.012 (n = 5 on every metric but compute saved, n = 10 on
+# best validation accuracy, n = 3 on wall-clock); the worst population (optuna-gp's accuracies, with rare low outliers
+# a small sample misses) 0.79 to 0.88. At n = 3 about 3 % of samples hold one value thrice: the report prints "alike
+# on all 3 seeds" and no interval there, so they are counted apart (counted as misses, as before, n = 3 fell short by
+# up to 0.019). Johnson's skewness correction of the t interval gained 0.001; a wider interval that would close the
+# gap here would cover about 0.97 on normal data, so summarize keeps the exact-on-normal t interval. The assert holds
+# the mean coverage to what summarize achieves.
 COVERAGE_FLOOR = 0.90
 
 
@@ -295,19 +307,21 @@ def test_coverage_of_the_reports_intervals_on_baseline_values():
     for metric, kwargs in COVERAGE_METRICS:
         pops = populations(metric)
         for n in COVERAGE_NS:
-            per = {s: coverage(v, n, COVERAGE_DRAWS, rng, **kwargs) for s, v in sorted(pops.items())}
+            both = {s: coverage(v, n, COVERAGE_DRAWS, rng, **kwargs) for s, v in sorted(pops.items())}
+            per = {s: c for s, (c, _) in both.items()}
+            alike = float(np.mean([a for _, a in both.values()]))
             worst = min(per, key=per.get)
-            rows.append((metric, kwargs, n, len(per), float(np.mean(list(per.values()))), worst, per[worst]))
+            rows.append((metric, kwargs, n, len(per), float(np.mean(list(per.values()))), worst, per[worst], alike))
     print(f"\n3. Coverage of stats.summarize's 95% interval of the population mean (geometric mean for log=True); "
           f"population = one strategy's 15 baseline values; {COVERAGE_DRAWS} draws of n per strategy (goal >= "
           f"{COVERAGE_GOAL})")
-    print("| metric | summarize | n | strategies | coverage (mean over strategies) | short of the goal by | "
-          "worst strategy |")
-    print("|---|---|---|---|---|---|---|")
-    for metric, kwargs, n, count, mean, worst, low in rows:
+    print("| metric | summarize | n | strategies | samples all alike (no interval) | coverage of the printed "
+          "intervals (mean over strategies) | short of the goal by | worst strategy |")
+    print("|---|---|---|---|---|---|---|---|")
+    for metric, kwargs, n, count, mean, worst, low, alike in rows:
         how = ", ".join(f"{k}={v}" for k, v in kwargs.items())
         short = f"{COVERAGE_GOAL - mean:.3f}" if mean < COVERAGE_GOAL else "-"
-        print(f"| {metric} | {how} | {n} | {count} | {mean:.3f} | {short} | {worst} {low:.3f} |")
+        print(f"| {metric} | {how} | {n} | {count} | {alike:.3f} | {mean:.3f} | {short} | {worst} {low:.3f} |")
     print(f"({time.perf_counter() - start:.0f} s)")
-    for metric, kwargs, n, count, mean, worst, low in rows:
+    for metric, kwargs, n, count, mean, worst, low, alike in rows:
         assert mean >= COVERAGE_FLOOR, (metric, n, mean)

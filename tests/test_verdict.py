@@ -46,6 +46,7 @@ def test_compute_to_match_counts_every_seed_and_gives_the_ratio_of_expected_runn
     asha = next(m for m in to_match(by, "random") if m.strategy == "asha")
     # random reaches its own final 0.95 at epoch 4; asha reaches it at epoch 2 on every seed: ERT 2 / 4.
     assert (asha.reached, asha.n_pairs, asha.ratio) == (10, 10, 0.5) and asha.ci_low == asha.ci_high == 0.5
+    assert asha.plain_ratio == 0.5  # every seed alike: nothing for the jackknife to correct
     slow = [run("random", s, [0.5, 0.7, 0.8, 0.95]) for s in range(4)] + \
            [run("asha", s, [0.96] if s < 2 else [0.6, 0.7], saved=0.5) for s in range(4)]
     by = {}
@@ -53,7 +54,11 @@ def test_compute_to_match_counts_every_seed_and_gives_the_ratio_of_expected_runn
         by.setdefault(r.strategy, {})[r.seed] = r
     m = to_match(by, "random")[0]
     # Two runs reached it at epoch 1, two never did and spent 2 epochs each: ERT = (1 + 1 + 2 + 2) / 2 = 3, against 4.
-    assert (m.reached, m.ratio) == (2, 0.75) and m.ci_high == math.inf
+    assert (m.reached, m.plain_ratio) == (2, 0.75) and m.ci_high == math.inf
+    # The jackknife: leaving out a seed that reached it gives (1 + 2 + 2) / 1 / 4 = 1.25, one that did not
+    # (1 + 1 + 2) / 2 / 4 = 0.5; 4 log 0.75 - 3 (2 log 1.25 + 2 log 0.5) / 4 = log 0.6404 (inside [ci_low, inf]).
+    assert math.isclose(m.ratio, math.exp(4 * math.log(0.75) - 3 * (math.log(1.25) + math.log(0.5)) / 2))
+    assert m.ci_low <= m.ratio and math.isclose(m.ratio, 0.6404, abs_tol=5e-5)
 
 
 def test_no_difference_is_said_plainly():
