@@ -38,6 +38,9 @@ def test_strategy_runs_end_to_end(name, ray_local, tmp_path):
     best = next(t for t in record.trials if t.trial_id == record.best_trial_id)
     assert record.best_epoch == best.best_epoch.epoch and record.test_acc == best.best_epoch.test_acc
     assert best.epochs[record.best_epoch - 1].val_acc == record.best_val_acc
+    # A live run's clock holds the searcher's own seconds; they are recorded per trial beside it.
+    if record.decision_s is not None:
+        assert len(record.decision_s) == len(record.trials) and 0 < record.searcher_s < record.wallclock_s
 
 
 @pytest.mark.parametrize("name", ["random", "asha", "bayes"])

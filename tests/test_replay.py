@@ -59,7 +59,7 @@ def toy_problem(budget: Budget | None = None, **changes):
 def comparable(record) -> dict:
     """A record without what differs between two runs by nature: ids, real time, host provenance."""
     out = record.to_dict()
-    for key in ("run_id", "started_at", "real_s", "overhead_s_per_trial", "provenance"):
+    for key in ("run_id", "started_at", "real_s", "overhead_s_per_trial", "provenance", "decision_s"):
         out.pop(key)
     return out
 
@@ -157,6 +157,14 @@ def test_every_strategy_replays_the_table_it_was_given(name, ray_local):
     # One virtual worker: the simulated clock is the sum of the epochs replayed, with no idle time.
     assert record.wallclock_s == pytest.approx(sum(e.epoch_s for t in record.trials for e in t.epochs))
     assert observed_concurrency(record) == 1
+    # The searcher's own seconds, per trial, beside the clock (never on it: the line above holds without them).
+    from ray.tune.search import Searcher
+
+    if isinstance(strategy.setup(problem, problem.budget, 1).search_alg, Searcher):
+        assert len(record.decision_s) == len(record.trials) and min(record.decision_s) >= 0
+        assert record.searcher_s > 0 and record.decision_s[0] > 0  # the first suggestion is a proposal too
+    else:
+        assert record.decision_s is None  # Ray's variant generator: not timed
 
 
 def test_virtual_workers_run_trials_side_by_side(ray_local):

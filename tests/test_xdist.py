@@ -38,7 +38,7 @@ def test_two_workers_replay_bit_for_bit_what_one_process_replays(session, pytest
     assert len(json.loads(baseline.read_text())["runs"]) == 6
     a, b = _records(tmp_path / "serial"), _records(tmp_path / "parallel")
     assert len(a) == 6 and set(a) == set(b)
-    volatile = ("run_id", "started_at", "real_s", "provenance")
+    volatile = ("run_id", "started_at", "real_s", "provenance", "decision_s")
     for key in a:
         assert {k: v for k, v in a[key].items() if k not in volatile} == {k: v for k, v in b[key].items() if k not in volatile}
     report = (tmp_path / "parallel" / "report.md").read_text()

@@ -20,9 +20,10 @@ from harness.core.objective import Objective
 # 2 added clock and real_s; 3 added held-out test accuracy (per epoch, and of the selected configuration);
 # 4 added each trial's node and retries; 5 each epoch's reported metrics (a training function of your own) and the
 # objective in provenance. Older records read as real-clock runs without test accuracy, trials whose node is unknown
-# (None) and that were never retried, and classification runs judged on accuracy.
-SCHEMA_VERSION = 5
-READ_VERSIONS = (1, 2, 3, 4, 5)
+# (None) and that were never retried, and classification runs judged on accuracy. 6 added the searcher's decision
+# seconds per trial (None before, and for searchers that are not timed).
+SCHEMA_VERSION = 6
+READ_VERSIONS = (1, 2, 3, 4, 5, 6)
 
 
 class Clock(enum.StrEnum):
@@ -128,6 +129,10 @@ class RunRecord:
     # by how many configurations a strategy saw. None for records older than schema 3, or without a test split.
     test_acc: float | None = None
     best_epoch: int | None = None  # the epoch of best_trial_id at which it was selected
+    # Real seconds the searcher spent on each trial (proposing it, taking in its results), in the order of trials;
+    # None when the searcher was not timed (Ray's variant generator: grid, random) or the record is older than
+    # schema 6. Never on a replay's simulated clock (harness.run.decisions says why); a live clock holds them.
+    decision_s: tuple[float, ...] | None = None
 
     def count(self, outcome: str) -> int:
         return sum(t.outcome == outcome for t in self.trials)
@@ -164,6 +169,11 @@ class RunRecord:
         return self.provenance.get("table_levels")
 
     @property
+    def searcher_s(self) -> float | None:
+        """The searcher's real seconds over the whole run (None: not timed)."""
+        return None if self.decision_s is None else sum(self.decision_s)
+
+    @property
     def trials_started(self) -> int:
         return len(self.trials)
 
@@ -198,7 +208,8 @@ class RunRecord:
             TrialRecord(**{**t, "epochs": tuple(EpochRecord(**e) for e in t["epochs"]), "retries": tuple(t.get("retries", ()))})
             for t in data["trials"]
         )
-        return cls(**{**data, "trials": trials})
+        decisions = data.get("decision_s")
+        return cls(**{**data, "trials": trials, "decision_s": tuple(decisions) if decisions is not None else None})
 
 
 def latest_per_seed(records: list["RunRecord"]) -> list["RunRecord"]:

@@ -195,20 +195,35 @@ def anytime_plot(analysis: Analysis, benchmark: str, path: Path) -> Path | None:
 
 
 def time_split_plot(analysis: Analysis, benchmark: str, path: Path) -> Path:
-    """Per strategy, a run's mean seconds in training epochs and outside them (Ray's start-up, per-trial overhead,
-    the searcher's own time), so that a small problem's wall-clock is not read as training time."""
+    """Per strategy, a run's mean seconds in training epochs, in the searcher's decisions (measured,
+    harness.run.decisions) and in the rest (Ray's start-up, per-trial overhead), so that a small problem's
+    wall-clock is not read as training time. A replay's clock holds the epochs only: its searcher seconds are
+    real ones, drawn hatched after the bar."""
     runs = [r for r in analysis.runs if r.benchmark == benchmark]
     names = sorted({r.strategy for r in runs})
     fig, ax = _figure(7.0, 0.8 + 0.35 * len(names))
-    train, other = [], []
+    train, searcher, other = [], [], []
+    replay = any(r.clock == SIMULATED for r in runs)
     for name in names:
         mine = [r for r in runs if r.strategy == name]
         slots = [min(r.budget.get("max_concurrent_trials", 1), max(len(r.trials), 1)) for r in mine]
         train.append(sum(r.train_s / s for r, s in zip(mine, slots)) / len(mine))
-        other.append(sum(max(r.wallclock_s - r.train_s / s, 0.0) for r, s in zip(mine, slots)) / len(mine))
+        searched = sum(r.searcher_s or 0.0 for r in mine) / len(mine)
+        searcher.append(searched)
+        rest = sum(max(r.wallclock_s - r.train_s / s, 0.0) for r, s in zip(mine, slots)) / len(mine)
+        other.append(rest if replay else max(rest - searched, 0.0))
     ax.barh(names, train, color="#4c72b0", label="training epochs")
-    ax.barh(names, other, left=train, color="#c8c8c8", label="start-up, per-trial overhead, searcher")
-    clock = "simulated " if any(r.clock == SIMULATED for r in runs) else ""
+    if replay:
+        ax.barh(names, other, left=train, color="#c8c8c8", label="idle workers")
+        ends = [t + o for t, o in zip(train, other)]
+        ax.barh(names, searcher, left=ends, color="white", edgecolor="#dd8452", hatch="///",
+                linewidth=[1.0 if d > 0 else 0.0 for d in searcher],  # nothing timed: no outline either
+                label="searcher's decisions (real seconds, not on the simulated clock)")
+    else:
+        ax.barh(names, searcher, left=train, color="#dd8452", label="searcher's decisions")
+        ax.barh(names, other, left=[t + d for t, d in zip(train, searcher)], color="#c8c8c8",
+                label="start-up, per-trial overhead")
+    clock = "simulated " if replay else ""
     ax.set_xlabel(f"mean {clock}seconds a run")
     ax.set_title(f"{benchmark}: where a run's wall-clock goes", fontsize=9)
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)

@@ -68,6 +68,7 @@ class RunFacts:
     wallclock_s: float  # on the backend's clock
     real_s: float
     ray_address: str
+    decision_s: tuple[float, ...] | None = None  # the searcher's real seconds per trial (harness.run.decisions)
 
 
 def run_record(problem, strategy: str, seed: int, budget: Budget, backend, place, facts: RunFacts,
@@ -105,6 +106,7 @@ def run_record(problem, strategy: str, seed: int, budget: Budget, backend, place
         ),
         clock=backend.clock_name,
         real_s=facts.real_s,
+        decision_s=facts.decision_s,
         test_acc=selected.test_acc if selected else None,
         best_epoch=selected.epoch if selected else None,
     )
@@ -186,10 +188,12 @@ class Recorder(Callback):
         self._nodes: dict[str, str | None] = {}  # trial -> the node its latest result came from
         self._retries: dict[str, list[str]] = {}  # trial -> one line per failed attempt Tune retried
         self._order: dict[str, int] = {}  # trial -> when it first appeared in Tune's list: Tune requeues a retry last
+        self.searcher = None  # the run's search algorithm; a harness.run.decisions.TimedSearcher when it is timed
+        self._kept: list[str] = []  # Tune's ids of the trials trial_records kept, in their order
 
     def __getstate__(self):
         # Ray pickles the tuner's state, callbacks included; the progress writer stays on the driver.
-        return {**self.__dict__, "_progress": None}
+        return {**self.__dict__, "_progress": None, "searcher": None}  # Tune saves the searcher itself
 
     def on_trial_start(self, iteration, trials, trial, **info):
         self._note_order(trials)
@@ -258,6 +262,11 @@ class Recorder(Callback):
         self._note_order(trials)
         self._trials = sorted(trials, key=lambda t: self._order[t.trial_id])  # the order Tune created them in
 
+    def decision_s(self) -> tuple[float, ...] | None:
+        """The searcher's seconds for each trial trial_records kept, in its order; None when it was not timed."""
+        seconds = getattr(self.searcher, "seconds", None)
+        return None if seconds is None else tuple(round(seconds.get(t, 0.0), 4) for t in self._kept)
+
     def trial_records(self, budget: Budget, decode, wallclock_cut: bool, ordinal_ids: bool = False) -> list[TrialRecord]:
         """One record per trial, in the order Tune created them.
 
@@ -267,7 +276,7 @@ class Recorder(Callback):
         # A budget with a cap (total_epochs, wallclock_s) can end a run while trials are unfinished.
         cut_by = CUT_BY_TOTAL if self.cap is not None and self.cap.reached else CUT_BY_WALLCLOCK
         wallclock_cut = wallclock_cut or cut_by == CUT_BY_TOTAL
-        out = []
+        out, self._kept = [], []
         for index, trial in enumerate(self._trials):
             epochs = tuple(self._epochs.get(trial.trial_id, ()))
             state = trial.status
@@ -288,6 +297,7 @@ class Recorder(Callback):
                 continue  # created up front but never started before the epochs were spent: nothing to keep
             config = _plain(decode(trial.config) if decode else dict(trial.config))
             trial_id = f"t{index:03d}" if ordinal_ids else trial.trial_id
+            self._kept.append(trial.trial_id)
             out.append(TrialRecord(trial_id, config, state, outcome, epochs, error, self._nodes.get(trial.trial_id),
                                    tuple(self._retries.get(trial.trial_id, ()))))
         return out

@@ -59,7 +59,7 @@ def run(
         _fit(tuner, recorder.cap)
         real_s = time.perf_counter() - recorder.t0
         trials = recorder.trial_records(budget, backend.decode, budget.wallclock_s is not None, backend.ordinal_trial_ids)
-    facts = RunFacts(run_id, started_at, backend.wallclock_s(clock, real_s), real_s, address)
+    facts = RunFacts(run_id, started_at, backend.wallclock_s(clock, real_s), real_s, address, recorder.decision_s())
     return run_record(problem, strategy.name, seed, budget, backend, place, facts, trials)
 
 
@@ -83,7 +83,10 @@ def _tuner(backend: Backend, place: ExperimentPlace, recorder: Recorder, slot: s
     from ray import tune
     from ray.tune.search import Searcher
 
+    from harness.run.decisions import timed
+
     setup, budget = backend.setup, backend.budget
+    search_alg = recorder.searcher = timed(setup.search_alg)  # the searcher's seconds per trial, measured
     # The slot share in a bundle of its own: the slot lives on the head, and a trial's CPUs and GPUs may be on any
     # node (one bundle holding both would tie every trial to the head). PACK keeps both on one node when it can.
     resources = tune.PlacementGroupFactory([{"CPU": budget.cpus_per_trial, "GPU": backend.gpus}, {slot: slot_share(budget)}])
@@ -93,11 +96,11 @@ def _tuner(backend: Backend, place: ExperimentPlace, recorder: Recorder, slot: s
         tune_config=tune.TuneConfig(
             metric=METRIC,
             mode=MODE,
-            search_alg=setup.search_alg,
+            search_alg=search_alg,
             scheduler=setup.scheduler,
             num_samples=setup.num_samples,
             # Searchers also get Ray's limiter, so that they wait for results before proposing more.
-            max_concurrent_trials=budget.max_concurrent_trials if isinstance(setup.search_alg, Searcher) else None,
+            max_concurrent_trials=budget.max_concurrent_trials if isinstance(search_alg, Searcher) else None,
             reuse_actors=True,  # trial start-up otherwise dominates small trials
             time_budget_s=backend.time_budget_s(),
         ),
