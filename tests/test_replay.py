@@ -445,6 +445,13 @@ def test_kendall_tau_between_two_rankings(ray_local):
     assert same.ceiling == (1.0, 1.0, 1.0) and "Noise ceiling" in same.text("live", "copy")
     assert set(same.differ) <= set(score) and all(p == 1.0 for _, p, _ in same.differ.values())
     assert "no strategy differs significantly" in same.text("live", "copy")
+    # Compute used and what it bought, side by side: identical runs are within 10 % on both; a replay that started
+    # half the trials is named.
+    started = {s: sum(r.trials_started for r in runs if r.strategy == s) / 3 for s in score}
+    assert same.trials == {s: (n, n) for s, n in started.items()}
+    assert "Trials started a run, live/copy: " in same.text("live", "copy") and "all within 10%" in same.text("live", "copy")
+    halved = [dataclasses.replace(r, trials=r.trials[: len(r.trials) // 2]) if r.strategy == "asha" else r for r in renamed]
+    assert "not all within 10% (largest gap asha -" in agreement(runs, halved).text("live", "copy")
     moved = [dataclasses.replace(r, trials=tuple(dataclasses.replace(t, config={**t.config, "lr": -1.0}) for t in r.trials))
              for r in renamed]
     apart = agreement(runs, moved)

@@ -28,6 +28,9 @@ from harness.evaluate import stats
 from harness.evaluate.summary import benchmark_ranks, run_accuracy, run_test_accuracy
 from harness.core.records import RunRecord, latest_per_seed
 
+CEILING_PAIRS = 1000
+COMPUTE_TOLERANCE = 0.10  # the issue's goal: compute used per strategy within 10 % of the live runs'
+
 
 @dataclass(frozen=True)
 class Agreement:
@@ -49,6 +52,10 @@ class Agreement:
     ceiling: tuple[float, float, float] | None = None  # tau of the live process with itself: median, quartiles
     differ: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # strategy -> (live - replay mean
     # held-out test accuracy, Mann-Whitney p, Holm p)
+    # strategy -> (live, replay) means a run of: epochs used, trials started, the searcher's seconds (None: not timed)
+    epochs: dict[str, tuple[float, float]] = field(default_factory=dict)
+    trials: dict[str, tuple[float, float]] = field(default_factory=dict)
+    searcher: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
 
     def text(self, live: str, replay: str) -> str:
         head = f"{'strategy':16} {live + ' acc':>16} {replay + ' acc':>20} {live + ' rank':>16} {replay + ' rank':>20}"
@@ -72,8 +79,31 @@ class Agreement:
             lines.append(f"Held-out test accuracy, {live} against {replay} per strategy (two-sided Mann-Whitney, Holm "
                          f"over {len(self.differ)} strategies): "
                          + ("; ".join(moved) if moved else "no strategy differs significantly") + ".")
+        lines += self.compute_lines(live, replay)
         lines += self.explanation(live, replay)
         return "\n".join(lines) + "\n"
+
+    def compute_lines(self, live: str, replay: str, tolerance: float = COMPUTE_TOLERANCE) -> list[str]:
+        """Compute used and what it bought, live against replay, per strategy, and the searcher's own seconds."""
+        if not self.epochs:
+            return []
+        out = []
+        for what, figures in (("epochs used", self.epochs), ("trials started", self.trials)):
+            gaps = {s: (r - l) / l if l else (0.0 if r == l else float("inf")) for s, (l, r) in figures.items()}
+            worst = max(gaps, key=lambda s: abs(gaps[s]))
+            fixed = len({round(v, 6) for pair in figures.values() for v in pair}) == 1
+            parts = ", ".join(f"{s} {l:.0f}/{r:.0f}" for s, (l, r) in sorted(figures.items()))
+            verdict = ("the same everywhere: the budget fixes it, so it tells nothing" if fixed else
+                       f"{'all' if abs(gaps[worst]) <= tolerance else 'not all'} within {tolerance:.0%} (largest gap "
+                       f"{worst} {gaps[worst]:+.0%})")
+            out.append(f"{what.capitalize()} a run, {live}/{replay}: {parts}; {verdict}.")
+        timed = {s: v for s, v in self.searcher.items() if v[0] is not None or v[1] is not None}
+        if timed:
+            def show(x):
+                return "not timed" if x is None else f"{x:.1f} s"
+            out.append(f"The searcher's own seconds a run, {live}/{replay} (real seconds; not on a replay's clock): "
+                       + ", ".join(f"{s} {show(l)}/{show(r)}" for s, (l, r) in sorted(timed.items())) + ".")
+        return out
 
     def explanation(self, live: str, replay: str, alpha: float = stats.ALPHA) -> list[str]:
         """Why the rankings agree or not, in words: the live test, then the replay's fidelity and coverage."""
@@ -125,10 +155,24 @@ def agreement(live: list[RunRecord], replay: list[RunRecord]) -> Agreement:
         stats.kendall_tau([lm[s] for s in strategies], [rm[s] for s in strategies]),
         stats.kendall_tau([lr[s] for s in strategies], [rr[s] for s in strategies]),
         lf, rf, live_trials, shared, epochs, diff, noise_ceiling(values), _differ(a, b, strategies, seeds),
+        *_spent(a, b, strategies, seeds),
     )
 
 
-CEILING_PAIRS = 1000
+def _spent(a: dict, b: dict, strategies: list[str], seeds: list[int]) -> tuple[dict, dict, dict]:
+    """Per strategy, (live, replay) means a run of epochs used, trials started and the searcher's seconds."""
+    def mean(runs, value):
+        values = [value(r) for r in runs]
+        return None if any(v is None for v in values) else statistics.fmean(values)
+
+    out: tuple[dict, dict, dict] = ({}, {}, {})
+    for s in strategies:
+        sides = ([a[(s, k)] for k in seeds], [b[(s, k)] for k in seeds])
+        for figures, value in zip(out, (lambda r: r.epochs_used, lambda r: r.trials_started, lambda r: r.searcher_s)):
+            figures[s] = tuple(mean(runs, value) for runs in sides)
+    return out
+
+
 
 
 def noise_ceiling(values: list[list[float]], pairs: int = CEILING_PAIRS, seed: int = 0) -> tuple[float, float, float] | None:
