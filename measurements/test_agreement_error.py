@@ -62,7 +62,7 @@ def session(rng, pops: dict[str, np.ndarray], shifted: str | None, shift: float 
 def test_a_faithful_replay_is_called_unfaithful_at_most_alpha_of_the_time(monkeypatch):
     import harness.evaluate.agreement as module
 
-    monkeypatch.setattr(module, "noise_ceiling", lambda values: None)
+    monkeypatch.setattr(module, "noise_ceiling", lambda values: None)  # not under test here, and most of the time
     pops, rng = populations(), np.random.default_rng(22)
     errors = sum(session(rng, pops, None)[0] for _ in range(SIMULATIONS))
     fwer = errors / SIMULATIONS

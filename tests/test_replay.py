@@ -427,11 +427,13 @@ def test_kendall_tau_between_two_rankings(ray_local):
 
     problem = toy_problem()
     score = {"random": 0.9, "asha": 0.8, "hyperband": 0.7}
-    runs = [dataclasses.replace(r, best_val_acc=score[r.strategy] + r.seed / 1000)
+    runs = [dataclasses.replace(r, best_val_acc=score[r.strategy] + r.seed / 1000,
+                                test_acc=score[r.strategy] - 0.01 + r.seed / 1000)
             for r in _runs(problem, list(score), range(3))]
     renamed = [dataclasses.replace(r, benchmark="copy") for r in runs]
     same = agreement(runs, renamed)
     assert same.tau_mean[0] == pytest.approx(1.0) and same.seeds == (0, 1, 2)
+    assert same.tau_test[0] == pytest.approx(1.0) and same.ceiling_test is not None  # the same on held-out accuracy
     flipped = [dataclasses.replace(r, best_val_acc=1 - r.best_val_acc) for r in renamed]
     assert agreement(runs, flipped).tau_mean[0] == pytest.approx(-1.0)
     # Why: each side's Friedman test over the shared seeds (the scores order the strategies alike on every

@@ -56,6 +56,9 @@ class Agreement:
     epochs: dict[str, tuple[float, float]] = field(default_factory=dict)
     trials: dict[str, tuple[float, float]] = field(default_factory=dict)
     searcher: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    # The same on held-out test accuracy, the score the verdict and the omnibus rank on: (tau, p), and its ceiling
+    tau_test: tuple[float, float] | None = None
+    ceiling_test: tuple[float, float, float] | None = None
 
     def text(self, live: str, replay: str) -> str:
         head = f"{'strategy':16} {live + ' acc':>16} {replay + ' acc':>20} {live + ' rank':>16} {replay + ' rank':>20}"
@@ -72,6 +75,13 @@ class Agreement:
                          f"bootstrap samples of the {live} seeds)"
                          + (f"; the observed tau is {self.tau_mean[0] / median:.2f} of it." if self.tau_mean and median > 0
                             else "."))
+        if self.tau_test:
+            line = f"On mean held-out test accuracy (what the verdict ranks): tau {self.tau_test[0]:.3f} (p = {self.tau_test[1]:.3g})"
+            if self.ceiling_test:
+                median, low, high = self.ceiling_test
+                line += (f"; its noise ceiling {median:.3f} (quartiles {low:.3f} to {high:.3f})"
+                         + (f", so {self.tau_test[0] / median:.2f} of it" if median > 0 else ""))
+            lines.append(line + ".")
         lines.append(f"{len(self.strategies)} strategies, {len(self.seeds)} shared seeds: {list(self.seeds)}")
         if self.differ:
             moved = [f"{s} {d:+.4f} (Holm p = {h:.2g})" for s, (d, p, h) in sorted(self.differ.items())
@@ -155,8 +165,16 @@ def agreement(live: list[RunRecord], replay: list[RunRecord]) -> Agreement:
         stats.kendall_tau([lm[s] for s in strategies], [rm[s] for s in strategies]),
         stats.kendall_tau([lr[s] for s in strategies], [rr[s] for s in strategies]),
         lf, rf, live_trials, shared, epochs, diff, noise_ceiling(values), _differ(a, b, strategies, seeds),
-        *_spent(a, b, strategies, seeds),
+        *_spent(a, b, strategies, seeds), *_on_test(a, b, strategies, seeds),
     )
+
+
+def _on_test(a: dict, b: dict, strategies: list[str], seeds: list[int]):
+    """Kendall's tau between the two sides' mean held-out test accuracies, and its noise ceiling."""
+    live = [[run_test_accuracy(a[(s, k)]) for s in strategies] for k in seeds]
+    replay = [[run_test_accuracy(b[(s, k)]) for s in strategies] for k in seeds]
+    means = [[statistics.fmean(col) for col in zip(*side)] for side in (live, replay)]
+    return stats.kendall_tau(*means), noise_ceiling(live)
 
 
 def _spent(a: dict, b: dict, strategies: list[str], seeds: list[int]) -> tuple[dict, dict, dict]:
