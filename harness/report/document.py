@@ -97,6 +97,10 @@ def clock_notes(runs) -> list[str]:
             + (f" (measured in these replays, mean a run: {spent})" if spent else "")
             + ", Ray's start-up and its per-trial overhead, which live runs pay on their clock, are not on it (they "
               "are real seconds of this machine: on the clock they would make two replays of a seed differ)"
+            + (". Its seeds are not independent live seeds: they share the one forest fitted on the design and "
+               "draw their noise from one pool of the design's recorded residuals, so intervals over them speak for "
+               "the surrogate, and how far it stands for live tuning is measured apart (python -m harness agreement)"
+               if table.kind == "surrogate" else "")
         )
     return notes
 
