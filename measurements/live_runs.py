@@ -28,6 +28,10 @@ def pack(results_dir: str, out: Path) -> int:
     newest: dict[tuple[str, int], RunRecord] = {}
     for r in ResultStore(results_dir).load_runs(BENCHMARK):  # oldest first: a later run of a case replaces it
         newest[(r.strategy, r.seed)] = r
+    problems = {r.problem_fingerprint for r in newest.values()}
+    if len(problems) > 1:  # a changed problem or budget: its runs answer another question, never mixed in
+        raise SystemExit(f"{results_dir}: the {BENCHMARK} runs hold {len(problems)} problems (fingerprints "
+                         f"{sorted(map(str, problems))}); move the ones not meant to be packed elsewhere first")
     tmp = out.with_name(out.name + ".tmp")
     with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=9) as fh:
         for key in sorted(newest):
@@ -38,8 +42,9 @@ def pack(results_dir: str, out: Path) -> int:
 
 def unpack(results_dir: str, file: Path) -> tuple[int, int]:
     store, added, kept = ResultStore(results_dir), 0, 0
-    for line in gzip.open(file, "rt", encoding="utf-8"):
-        record = RunRecord.from_dict(json.loads(line))
+    with gzip.open(file, "rt", encoding="utf-8") as fh:
+        records = [RunRecord.from_dict(json.loads(line)) for line in fh]
+    for record in records:
         if store.run_path(record).exists():
             kept += 1
         else:

@@ -10,7 +10,11 @@
 # Progress: results/recordings/live_space.log
 #   setsid nohup bash measurements/record_live_space.sh > /dev/null 2>&1 &
 # To keep editing the code while it records, run it from a worktree of a clean commit (its records then name that
-# commit): git worktree add ../rec HEAD && ln -s "$PWD/.venv" "$PWD/results" ../rec/ && cd ../rec && PYTHONPATH="$PWD" setsid ...
+# commit; PYTHONPATH puts the worktree's harness before the editable install's), and pack its runs from there:
+#   git worktree add ../rec HEAD && ln -s "$PWD/.venv" ../rec/ && mkdir -p ../rec/results/mnist1d &&
+#   cp -r results/mnist1d/runs ../rec/results/mnist1d/ && cd ../rec && PYTHONPATH="$PWD" setsid nohup bash \
+#   measurements/record_live_space.sh > /dev/null 2>&1 &
+#   ... later, from this checkout: .venv/bin/python measurements/live_runs.py pack --results-dir ../rec/results
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p results/recordings
@@ -21,7 +25,8 @@ if [ ! -f datasets/tables/mnist1d_design.npz ]; then
   echo "$(date -u +%FT%TZ) design done" >> "$log"
 fi
 for seed in 0 1 2 3 4 5 6 7 8 9; do
-  .venv/bin/pytest benchmarks/test_mnist1d.py --seeds 10 -k "seed$seed" --resume -n 2 -p no:cacheprovider -q >> "$log" 2>&1 || true
-  echo "$(date -u +%FT%TZ) seed $seed done" >> "$log"
+  rc=0
+  .venv/bin/pytest benchmarks/test_mnist1d.py --seeds 10 -k "seed$seed" --resume -n 2 -p no:cacheprovider -q >> "$log" 2>&1 || rc=$?
+  echo "$(date -u +%FT%TZ) seed $seed ended, pytest exit $rc (0: every case ran or was resumed)" >> "$log"
 done
-echo "$(date -u +%FT%TZ) live runs done" >> "$log"
+echo "$(date -u +%FT%TZ) live runs ended (a seed whose exit was not 0 resumes on the next start)" >> "$log"

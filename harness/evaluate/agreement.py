@@ -111,7 +111,8 @@ class Agreement:
         if timed:
             def show(x):
                 return "not timed" if x is None else f"{x:.1f} s"
-            out.append(f"The searcher's own seconds a run, {live}/{replay} (real seconds; not on a replay's clock): "
+            out.append(f"The searcher's own seconds a run, {live}/{replay} (real seconds, over the runs that timed "
+                       f"them; not on a replay's clock): "
                        + ", ".join(f"{s} {show(l)}/{show(r)}" for s, (l, r) in sorted(timed.items())) + ".")
         return out
 
@@ -178,10 +179,11 @@ def _on_test(a: dict, b: dict, strategies: list[str], seeds: list[int]):
 
 
 def _spent(a: dict, b: dict, strategies: list[str], seeds: list[int]) -> tuple[dict, dict, dict]:
-    """Per strategy, (live, replay) means a run of epochs used, trials started and the searcher's seconds."""
+    """Per strategy, (live, replay) means a run of epochs used, trials started and the searcher's seconds (over the
+    runs that timed them: runs recorded before schema 6 did not; None when none did)."""
     def mean(runs, value):
-        values = [value(r) for r in runs]
-        return None if any(v is None for v in values) else statistics.fmean(values)
+        values = [v for v in map(value, runs) if v is not None]
+        return statistics.fmean(values) if values else None
 
     out: tuple[dict, dict, dict] = ({}, {}, {})
     for s in strategies:

@@ -180,6 +180,8 @@ def _jackknifed(pairs, spent, plain, low, high) -> float | None:
         if not (0 < r < math.inf):
             return plain
         logs.append(math.log(r))
+    if max(abs(x - math.log(plain)) for x in logs) < 1e-12:
+        return plain  # every leave-one-out ratio is the ratio: nothing to correct (and no float noise added)
     corrected = math.exp(n * math.log(plain) - (n - 1) * statistics.fmean(logs))
     return min(max(corrected, low if low is not None else 0.0), high if high is not None else math.inf)
 

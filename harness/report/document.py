@@ -106,18 +106,27 @@ def clock_notes(runs) -> list[str]:
 
 
 def _searcher_text(runs) -> str:
-    """The searcher's mean real seconds a run, per strategy: 'bayes 15.2 s, optuna-gp 3.1 s (asha, random: not
-    timed, Ray's variant generator)'; empty when no run was timed."""
+    """The searcher's mean real seconds a run, per strategy, over the runs that timed it: 'bayes 15.2 s, optuna-gp
+    3.1 s (9 of 10 runs; 1 recorded before decisions were timed) (asha, random: not timed, Ray's variant generator)';
+    empty when no run was timed."""
     per: dict[str, list[float]] = {}
     for r in runs:
         if r.searcher_s is not None:
             per.setdefault(r.strategy, []).append(r.searcher_s)
     if not per:
         return ""
-    means = {name: sum(v) / len(v) for name, v in per.items()}
+    parts = []
+    for name in sorted(per, key=lambda n: -sum(per[n]) / len(per[n])):
+        mine = [r for r in runs if r.strategy == name]
+        older = len(mine) - len(per[name])
+        parts.append(f"{name} {sum(per[name]) / len(per[name]):.1f} s" + (
+            f" ({len(per[name])} of {len(mine)} runs; {older} recorded before decisions were timed)" if older else ""))
     untimed = sorted({r.strategy for r in runs} - set(per))
-    text = ", ".join(f"{name} {means[name]:.1f} s" for name in sorted(means, key=lambda n: -means[n]))
-    return text + (f" ({', '.join(untimed)}: not timed, Ray's variant generator)" if untimed else "")
+    generator = [n for n in untimed if any(r.schema_version >= 6 for r in runs if r.strategy == n)]
+    older = [n for n in untimed if n not in generator]
+    return ", ".join(parts) + "".join(
+        f" ({', '.join(names)}: {why})" for names, why in ((generator, "not timed, Ray's variant generator"),
+                                                           (older, "recorded before decisions were timed")) if names)
 
 
 def _budget_text(budget: dict) -> str:

@@ -29,6 +29,9 @@ class TimedSearcher(Searcher):
     def __init__(self, searcher: Searcher) -> None:
         self.searcher = searcher
         self.seconds: dict[str, float] = {}
+        # Seconds of suggestions that proposed nothing (a searcher that waits for results, as BOHB does, is asked
+        # at every step of Tune's loop): charged to the next trial it does propose, whose wait they were.
+        self._pending = 0.0
         super().__init__(metric=searcher.metric, mode=searcher.mode)
 
     def _timed(self, trial_id: str, call, *args, **kwargs):
@@ -40,7 +43,13 @@ class TimedSearcher(Searcher):
 
     # the decisions, timed
     def suggest(self, trial_id: str) -> dict | None:
-        return self._timed(trial_id, self.searcher.suggest, trial_id)
+        start = time.perf_counter()
+        suggestion = self.searcher.suggest(trial_id)
+        self._pending += time.perf_counter() - start
+        if isinstance(suggestion, dict):  # not None (nothing yet) nor Searcher.FINISHED
+            self.seconds[trial_id] = self.seconds.get(trial_id, 0.0) + self._pending
+            self._pending = 0.0
+        return suggestion
 
     def on_trial_result(self, trial_id: str, result: dict) -> None:
         self._timed(trial_id, self.searcher.on_trial_result, trial_id, result)
@@ -68,10 +77,10 @@ class TimedSearcher(Searcher):
         return self.searcher.add_evaluated_point(*args, **kwargs)
 
     def get_state(self) -> dict:  # a wrapper's own state: Tune saves the wrapped searcher on its own (save_to_dir)
-        return {"seconds": dict(self.seconds)}
+        return {"seconds": dict(self.seconds), "_pending": self._pending}
 
     def set_state(self, state: dict) -> None:
-        self.seconds = dict(state.get("seconds", {}))
+        self.seconds, self._pending = dict(state.get("seconds", {})), state.get("_pending", 0.0)
 
     def save(self, checkpoint_path: str) -> None:
         self.searcher.save(checkpoint_path)
@@ -86,6 +95,20 @@ class TimedSearcher(Searcher):
         self.searcher.on_unpause(trial_id)
 
 
-def timed(search_alg):
-    """``search_alg`` wrapped in a :class:`TimedSearcher` when it is a ``Searcher``; else as it is (not timed)."""
-    return TimedSearcher(search_alg) if isinstance(search_alg, Searcher) else search_alg
+def timed(search_alg) -> tuple[object, TimedSearcher | None]:
+    """``search_alg`` with its base searcher timed, and the timer; ``(search_alg, None)`` when it has no ``Searcher``.
+
+    A strategy's own wrappers (Ray's ``ConcurrencyLimiter``, ``Repeater``: searchers with a ``.searcher``) stay
+    outermost, so that Tune still sees them (it checks for a limiter before adding its own); the timer goes around
+    the searcher at the bottom of that chain.
+    """
+    if not isinstance(search_alg, Searcher):
+        return search_alg, None
+    if not hasattr(search_alg, "searcher"):
+        timer = TimedSearcher(search_alg)
+        return timer, timer
+    holder = search_alg
+    while isinstance(getattr(holder.searcher, "searcher", None), Searcher):
+        holder = holder.searcher
+    holder.searcher = timer = TimedSearcher(holder.searcher)
+    return search_alg, timer

@@ -265,7 +265,7 @@ class Recorder(Callback):
     def decision_s(self) -> tuple[float, ...] | None:
         """The searcher's seconds for each trial trial_records kept, in its order; None when it was not timed."""
         seconds = getattr(self.searcher, "seconds", None)
-        return None if seconds is None else tuple(round(seconds.get(t, 0.0), 4) for t in self._kept)
+        return None if seconds is None else tuple(round(seconds.get(t, 0.0), 6) for t in self._kept)
 
     def trial_records(self, budget: Budget, decode, wallclock_cut: bool, ordinal_ids: bool = False) -> list[TrialRecord]:
         """One record per trial, in the order Tune created them.

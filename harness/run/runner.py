@@ -86,7 +86,7 @@ def _tuner(backend: Backend, place: ExperimentPlace, recorder: Recorder, slot: s
     from harness.run.decisions import timed
 
     setup, budget = backend.setup, backend.budget
-    search_alg = recorder.searcher = timed(setup.search_alg)  # the searcher's seconds per trial, measured
+    search_alg, recorder.searcher = timed(setup.search_alg)  # the searcher's seconds per trial, measured
     # The slot share in a bundle of its own: the slot lives on the head, and a trial's CPUs and GPUs may be on any
     # node (one bundle holding both would tie every trial to the head). PACK keeps both on one node when it can.
     resources = tune.PlacementGroupFactory([{"CPU": budget.cpus_per_trial, "GPU": backend.gpus}, {slot: slot_share(budget)}])
