@@ -44,9 +44,14 @@ def _figure(width=7.0, height=4.2):
 def _save(fig, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
+    from harness.core.store import atomic_file
+
     fig.tight_layout()
-    fig.savefig(path, format="png", bbox_inches="tight")  # a legend outside the axes stays in the file
-    plt.close(fig)
+    try:  # a reader (or a killed session) sees the old plot or the whole new one, never half a PNG
+        with atomic_file(path, overwrite=True) as fh:
+            fig.savefig(fh, format="png", bbox_inches="tight")  # a legend outside the axes stays in the file
+    finally:
+        plt.close(fig)
     return path
 
 
