@@ -159,3 +159,19 @@ def test_live_runs_and_replays_get_one_omnibus_test_each():
     assert [(om.clock, om.benchmarks, om.n_blocks) for om in a.omnibus] == [
         ("real", ("digits",), 4), ("simulated", ("digits_replay",), 4)]  # not 8 blocks of one problem
     assert all("Friedman" in om.statement for om in a.omnibus)
+
+
+def test_the_clock_note_gives_the_searchers_seconds_and_says_which_runs_did_not_time_them():
+    import dataclasses
+
+    from harness.report.document import clock_notes
+
+    timed = [dataclasses.replace(run("bayes", s, [0.5, 0.9]), decision_s=(1.0, 2.0 + s)) for s in range(2)]
+    older = [dataclasses.replace(run("bayes", 2, [0.5, 0.9]), schema_version=5)]  # recorded before schema 6
+    generator = [run("random", s, [0.5, 0.8]) for s in range(2)]  # schema 6, nothing timed: the variant generator
+    hyperopt = [dataclasses.replace(run("hyperopt", 0, [0.5, 0.8]), schema_version=5)]
+    [note] = clock_notes(timed + older + generator + hyperopt)
+    # bayes: (3 + 4) / 2 = 3.5 s over the two runs that timed it, the third named apart
+    assert "of them the searcher's own decisions, mean a run: bayes 3.5 s (2 of 3 runs; 1 recorded before decisions " \
+           "were timed) (random: not timed, Ray's variant generator) (hyperopt: recorded before decisions were timed)" in note
+    assert clock_notes(generator) == ["- digits: times are real seconds"]  # nothing timed: nothing claimed
