@@ -193,8 +193,6 @@ def _spent(a: dict, b: dict, strategies: list[str], seeds: list[int]) -> tuple[d
     return out
 
 
-
-
 def noise_ceiling(values: list[list[float]], pairs: int = CEILING_PAIRS, seed: int = 0) -> tuple[float, float, float] | None:
     """Kendall's tau between the strategy means of two independent bootstrap samples of the seeds (rows of
     ``values``, one column per strategy): median and quartiles over ``pairs`` pairs. None below 2 seeds."""

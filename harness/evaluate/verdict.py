@@ -234,8 +234,9 @@ def _match_line(match: dict, reference: str, target: float | None, words: Words)
     more = f"; {len(ordered) - 5} more in the report" if len(ordered) > 5 else ""
     goal = (f"{words.value(target)}, the median of {reference}'s final {words.val}" if target is not None
             else "the target")
-    return (f"Epochs to reach {goal}, relative to {reference}'s (expected running time, jackknife bias-corrected where every seed can be left out, 95% bootstrap interval; "
-            f"signed-rank tests): " + "; ".join(parts) + more + ".")
+    return (f"Epochs to reach {goal}, relative to {reference}'s (expected running time, jackknife bias-corrected "
+            f"where every seed can be left out, 95% bootstrap interval; signed-rank tests): "
+            + "; ".join(parts) + more + ".")
 
 
 def _anytime_line(a: Anytime, bench: str, words: Words) -> str:

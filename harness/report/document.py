@@ -115,11 +115,11 @@ def _searcher_text(runs) -> str:
             per.setdefault(r.strategy, []).append(r.searcher_s)
     if not per:
         return ""
-    parts = []
-    for name in sorted(per, key=lambda n: -sum(per[n]) / len(per[n])):
+    parts, means = [], {name: sum(v) / len(v) for name, v in per.items()}
+    for name in sorted(means, key=lambda n: -means[n]):
         mine = [r for r in runs if r.strategy == name]
         older = len(mine) - len(per[name])
-        parts.append(f"{name} {sum(per[name]) / len(per[name]):.1f} s" + (
+        parts.append(f"{name} {means[name]:.1f} s" + (
             f" ({len(per[name])} of {len(mine)} runs; {older} recorded before decisions were timed)" if older else ""))
     untimed = sorted({r.strategy for r in runs} - set(per))
     generator = [n for n in untimed if any(r.schema_version >= 6 for r in runs if r.strategy == n)]
