@@ -184,6 +184,10 @@ class RayCluster:
         self.env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0", "TUNING_BENCH_OFFLINE": "1",
                     # one loopback node keeps to 127.0.0.1; nodes on test hosts are a multi-node cluster
                     "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "1" if hosts else "0"}
+        # cluster_models.slow_mlp holds a trial on a node while a file named by its IP is here (the nodes inherit it)
+        self.holds = tmp_path / "holds"
+        self.holds.mkdir(exist_ok=True)
+        self.env["CLUSTER_TEST_HOLDS"] = str(self.holds)
         if token_mode == "explicit":  # the cluster's own token, for every node and client
             token = self.temp_dir / "auth_token"
             token.write_text(secrets.token_hex(16))

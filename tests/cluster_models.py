@@ -5,14 +5,23 @@ two-trial run could then finish on the first node before the second node's actor
 first one), and a lost node would lose no trial in flight. ``slow_mlp`` sleeps ``SLEEP_S`` per training
 batch (about 17 batches an epoch): a trial of ``n`` epochs then takes about ``n * 17 * SLEEP_S`` seconds.
 
+A test that must lose a node while a trial runs there cannot count on timing alone (on a loaded CI machine a
+trial of seed 1 once finished on the worker node before the test's kill reached it). So a trial can be held: once
+its first epoch is done and reported, a trial whose node's IP has a file in the folder named by ``HOLDS_ENV`` waits
+(at most ``HOLD_MAX_S``) while that file exists. The test starts the nodes with that variable set.
+
 Not a ``test_*`` module: Ray's workers import the model builder by name.
 """
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 SLEEP_S = 0.03
+HOLDS_ENV = "CLUSTER_TEST_HOLDS"
+HOLD_MAX_S = 120.0
 
 
 def slow_mlp(config: dict, input_shape: tuple, n_classes: int):
@@ -27,14 +36,33 @@ def _module():
     return torch.nn.Module
 
 
+def _wait_while_held() -> None:
+    folder = os.environ.get(HOLDS_ENV)
+    if not folder:
+        return
+    import ray
+
+    hold, deadline = Path(folder) / ray.util.get_node_ip_address(), time.monotonic() + HOLD_MAX_S
+    while hold.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 class _Slow(_module()):
-    """Wraps a model; every forward pass in training mode sleeps SLEEP_S first."""
+    """Wraps a model; every forward pass in training mode sleeps SLEEP_S first, and after the first epoch (the
+    first switch to evaluation) waits while its node is held."""
 
     def __init__(self, inner) -> None:
         super().__init__()
         self.inner = inner
+        self.evaluations = 0
+
+    def train(self, mode: bool = True):
+        self.evaluations += not mode
+        return super().train(mode)
 
     def forward(self, x):
         if self.training:
             time.sleep(SLEEP_S)
+            if self.evaluations:
+                _wait_while_held()
         return self.inner(x)
