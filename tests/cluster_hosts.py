@@ -193,7 +193,17 @@ class RayCluster:
             token.write_text(secrets.token_hex(16))
             self.env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(token))
         else:  # as a user would: ray start turns token authentication on when ~/.ray/auth_token is at hand
-            self.env.pop("RAY_AUTH_MODE", None)
+            for name in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"):
+                self.env.pop(name, None)
+            # A home of its own, with the token Ray's own advice makes (`ray get-auth-token --generate`): on a fresh
+            # machine ~/.ray/auth_token exists only once some local ray.init() has written it, so whether ray start
+            # turned authentication on depended on which test ran first (CI once ran this one first).
+            home = tmp_path / "home"
+            home.mkdir(exist_ok=True)
+            self.env["HOME"] = str(home)
+            subprocess.run([str(RAY), "get-auth-token", "--generate"], env=self.env, cwd="/", capture_output=True,
+                           check=True, timeout=120)
+            assert (home / ".ray" / "auth_token").exists()
         self.nodes: dict[str, subprocess.Popen] = {}
         self._all: list[subprocess.Popen] = []
 
