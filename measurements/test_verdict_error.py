@@ -56,7 +56,7 @@ CTM_SEEDS = (10, 15)
 CTM_SIMULATIONS = 1000
 CTM_SHARE = 0.4  # the strategy's runs end 60 % sooner than the reference's
 COVERAGE_NS = (3, 5, 10)
-COVERAGE_DRAWS = 500  # per population and n: the mean over 10 populations is known to about +-0.004
+COVERAGE_DRAWS = 2000  # per population and n: the mean over 10 populations is known to about +-0.002
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -292,15 +292,15 @@ def coverage(values: np.ndarray, n: int, draws: int, rng, **kwargs) -> tuple[flo
     return hits / shown, 1 - shown / draws
 
 
-# The gap, named: on these skewed, discrete populations the printed Student-t intervals cover 0.918 to 0.958 (the mean
-# over strategies), short of 0.93 in 5 of 12 cells by up to 0.012 (n = 5 on every metric but compute saved, n = 10 on
-# best validation accuracy, n = 3 on wall-clock); the worst population (optuna-gp's accuracies, with rare low outliers
-# a small sample misses) 0.79 to 0.88. At n = 3 about 3 % of samples hold one value thrice: the report prints "alike
-# on all 3 seeds" and no interval there, so they are counted apart (counted as misses, as before, n = 3 fell short by
-# up to 0.019). Johnson's skewness correction of the t interval gained 0.001; a wider interval that would close the
-# gap here would cover about 0.97 on normal data, so summarize keeps the exact-on-normal t interval. The assert holds
-# the mean coverage to what summarize achieves.
-COVERAGE_FLOOR = 0.90
+# What changed it: Student's t interval covered 0.918 to 0.958 here (mean over strategies), short of 0.93 in 5 of 12
+# cells by up to 0.012 (n = 5 on every metric but compute saved, n = 10 on best validation accuracy, n = 3 on
+# wall-clock): these populations are skewed, discrete and heavy-tailed (sample excess kurtosis -0.96 to 5.4).
+# Johnson's skewness correction gained 0.001 and a logit-t interval for accuracies no more. summarize now reduces the
+# t interval's degrees of freedom for excess kurtosis 1 (stats.EXCESS_KURTOSIS; the variance of s^2 matched by a
+# scaled chi^2): 0.937 to 0.981 here, 0.96-0.97 on normal data. The worst population (optuna-gp's accuracies, with
+# rare low outliers a small sample misses) stays at 0.81 to 0.92: no interval from 3 to 10 seeds sees an outlier
+# it did not draw. At n = 3 about 3 % of samples hold one value thrice: the report prints "alike on all 3 seeds" and
+# no interval there, so they are counted apart.
 
 
 def test_coverage_of_the_reports_intervals_on_baseline_values():
@@ -325,4 +325,4 @@ def test_coverage_of_the_reports_intervals_on_baseline_values():
         print(f"| {metric} | {how} | {n} | {count} | {alike:.3f} | {mean:.3f} | {short} | {worst} {low:.3f} |")
     print(f"({time.perf_counter() - start:.0f} s)")
     for metric, kwargs, n, count, mean, worst, low, alike in rows:
-        assert mean >= COVERAGE_FLOOR, (metric, n, mean)
+        assert mean >= COVERAGE_GOAL, (metric, n, mean)

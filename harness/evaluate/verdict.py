@@ -5,7 +5,7 @@ What is tested, each against the reference strategy and paired by seed:
 
 * **held-out test accuracy** of the configuration each run selected on validation (not biased by how many
   configurations a strategy saw): the exact two-sided signed-rank test; the effect is the mean paired
-  difference with its Student-t interval, clipped to [-1, 1];
+  difference with its t interval (``stats.summarize``), clipped to [-1, 1];
 * **compute to match**: epochs to reach the median of the reference's final validation accuracies, relative to the
   reference's (``equal_compute``): the exact signed-rank test on per-seed log epoch ratios (a run that never reached
   it ranks beyond every seed on which both did), exact when the strategies do not differ; the effect is the ratio of

@@ -14,6 +14,7 @@ from pathlib import Path
 from harness.core.records import SIMULATED, TableRef
 from harness.core.store import write_atomic
 from harness.core.study import answers
+from harness.evaluate import stats
 from harness.evaluate.summary import Analysis, seeds_for_a_verdict
 from harness.evaluate.verdict import verdict
 from harness.report import plots
@@ -53,7 +54,9 @@ def _settings(analysis: Analysis) -> list[str]:
         f"held-out test accuracy (of the configuration it selected, at the epoch it selected it): a two-sided exact "
         f"Wilcoxon signed-rank test paired by seed (ties enumerated exactly), Holm-corrected over the strategies "
         f"compared on that metric; better/worse is the sign of the signed-rank statistic; effect size Vargha-Delaney A12",
-        f"- significance level: {analysis.alpha}; CIs: 95% Student-t intervals over seeds, on the log scale for times "
+        f"- significance level: {analysis.alpha}; CIs: 95% t intervals over seeds, their degrees of freedom reduced "
+        f"for excess kurtosis {stats.EXCESS_KURTOSIS:g} (seed results have heavier tails than normal), on the log "
+        f"scale for times "
         f"(their centre is then the geometric mean) and clipped to [0, 1] for accuracies and shares, so no interval "
         f"leaves its quantity's range",
         "- error control: the verdict's claims (every benchmark's test-accuracy, compute-to-match and Friedman tests) "
