@@ -20,7 +20,7 @@ are the things under test. Seeds are fixed, so the figures repeat.
    distribution: E[min(T, 43)] / P(T <= 43) / E[T].
 3. **Coverage of the report's intervals**: each strategy's 15 baseline values of a metric are the population;
    n values are drawn with replacement and ``stats.summarize`` is asked for its 95 % interval of the mean
-   (the geometric mean for ``log=True``).
+   (the geometric mean for ``log=True``). Then out of sample, on the 100 live MNIST-1D runs (section 3b).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from harness.evaluate.verdict import claims_judged
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "results" / "baselines" / "digits_replay.json"
+LIVE_RUNS = ROOT / "datasets" / "tables" / "mnist1d_live_runs.jsonl.gz"  # out of sample for section 3
 EXAMPLES = 359  # digits' validation and test splits: every accuracy in the baseline is k / 359
 FULL = 108  # a FIFO run's epochs in the baseline: 12 trials x 9 epochs
 ALPHA = 0.05
@@ -326,3 +327,46 @@ def test_coverage_of_the_reports_intervals_on_baseline_values():
     print(f"({time.perf_counter() - start:.0f} s)")
     for metric, kwargs, n, count, mean, worst, low, alike in rows:
         assert mean >= COVERAGE_GOAL, (metric, n, mean)
+
+
+# Out of sample: stats.EXCESS_KURTOSIS was chosen on the baseline above, so the same check on values it never saw: the
+# 100 live MNIST-1D runs (10 strategies x 10 seeds, equal compute; datasets/tables/mnist1d_live_runs.jsonl.gz), each
+# strategy's 10 values of a metric a population. Measured (mean over strategies): held-out test accuracy 0.948-0.964,
+# wall-clock 0.942-0.947, compute saved 0.941-0.949 at 5 and 10 seeds; short of 0.93: best validation accuracy
+# 0.912-0.924, and compute saved 0.886 at 3 seeds (two populations, ASHA's and HyperOpt+ASHA's, skewness -0.8 and
+# +0.4). Bayes's best validation accuracies hold one seed at 0.8925 against nine at 0.939-0.959 (skewness -2.3),
+# which 3 to 10 seeds drawn from it often miss (its coverage 0.75 at n = 10): no interval sees an outlier its sample
+# does not hold. Resampling from only 10 values is itself pessimistic: from 10 normal values the interval covers
+# 0.95 at n = 3 (repeated draws shrink the sample sd), from a continuous normal 0.97. Printed, and held to that.
+LIVE_COVERAGE_FLOOR = 0.85
+
+
+def live_populations(metric: str) -> dict[str, np.ndarray]:
+    import gzip
+
+    out: dict[str, list[float]] = {}
+    with gzip.open(LIVE_RUNS, "rt") as fh:
+        for line in fh:
+            run = json.loads(line)
+            out.setdefault(run["strategy"], []).append(float(run[metric]))
+    return {s: np.asarray(v) for s, v in out.items() if len(set(v)) > 1}
+
+
+def test_coverage_of_the_reports_intervals_out_of_sample_on_live_runs():
+    start, rng, rows = time.perf_counter(), np.random.default_rng(11), []
+    for metric, kwargs in COVERAGE_METRICS:
+        pops = live_populations(metric)
+        for n in COVERAGE_NS:
+            per = {s: coverage(v, n, COVERAGE_DRAWS, rng, **kwargs)[0] for s, v in sorted(pops.items())}
+            worst = min(per, key=per.get)
+            rows.append((metric, n, len(per), float(np.mean(list(per.values()))), worst, per[worst]))
+    print(f"\n3b. The same coverage out of sample: population = one strategy's 10 live MNIST-1D runs; {COVERAGE_DRAWS} "
+          f"draws of n per strategy (goal >= {COVERAGE_GOAL})")
+    print("| metric | n | strategies | coverage (mean over strategies) | short of the goal by | worst strategy |")
+    print("|---|---|---|---|---|---|")
+    for metric, n, count, mean, worst, low in rows:
+        short = f"{COVERAGE_GOAL - mean:.3f}" if mean < COVERAGE_GOAL else "-"
+        print(f"| {metric} | {n} | {count} | {mean:.3f} | {short} | {worst} {low:.3f} |")
+    print(f"({time.perf_counter() - start:.0f} s)")
+    for metric, n, count, mean, worst, low in rows:
+        assert mean >= LIVE_COVERAGE_FLOOR, (metric, n, mean)

@@ -201,9 +201,9 @@ class RayCluster:
             home = tmp_path / "home"
             home.mkdir(exist_ok=True)
             self.env["HOME"] = str(home)
-            subprocess.run([str(RAY), "get-auth-token", "--generate"], env=self.env, cwd="/", capture_output=True,
-                           check=True, timeout=120)
-            assert (home / ".ray" / "auth_token").exists()
+            made = subprocess.run([str(RAY), "get-auth-token", "--generate"], env=self.env, cwd="/",
+                                  capture_output=True, text=True, timeout=120)
+            assert made.returncode == 0 and (home / ".ray" / "auth_token").exists(), made.stderr[-2000:]
         self.nodes: dict[str, subprocess.Popen] = {}
         self._all: list[subprocess.Popen] = []
 

@@ -7,8 +7,10 @@ batch (about 17 batches an epoch): a trial of ``n`` epochs then takes about ``n 
 
 A test that must lose a node while a trial runs there cannot count on timing alone (on a loaded CI machine a
 trial of seed 1 once finished on the worker node before the test's kill reached it). So a trial can be held: once
-its first epoch is done and reported, a trial whose node's IP has a file in the folder named by ``HOLDS_ENV`` waits
-(at most ``HOLD_MAX_S``) while that file exists. The test starts the nodes with that variable set.
+its first epoch is done and reported, a trial waits while its node has a hold file (named by the node's IP, in the
+folder the nodes' environment names in ``HOLDS_ENV``) that does not list the trial's Tune experiment as let go, at
+most ``HOLD_MAX_S`` in all. The test writes the file before the session starts and lets seed 0's experiment go as
+soon as it shows, so no trial on that node can finish unseen, however slowly the test polls.
 
 Not a ``test_*`` module: Ray's workers import the model builder by name.
 """
@@ -36,25 +38,35 @@ def _module():
     return torch.nn.Module
 
 
-def _wait_while_held() -> None:
+def _hold_file() -> Path | None:
     folder = os.environ.get(HOLDS_ENV)
     if not folder:
-        return
+        return None
     import ray
 
-    hold, deadline = Path(folder) / ray.util.get_node_ip_address(), time.monotonic() + HOLD_MAX_S
-    while hold.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    return Path(folder) / ray.util.get_node_ip_address()
+
+
+def _held(hold: Path) -> bool:
+    """Whether the node's hold file exists and does not let this trial's experiment go."""
+    try:
+        let_go = hold.read_text().split()
+    except FileNotFoundError:
+        return False
+    from ray import tune
+
+    return tune.get_context().get_experiment_name() not in let_go
 
 
 class _Slow(_module()):
     """Wraps a model; every forward pass in training mode sleeps SLEEP_S first, and after the first epoch (the
-    first switch to evaluation) waits while its node is held."""
+    first switch to evaluation) waits while its trial is held."""
 
     def __init__(self, inner) -> None:
         super().__init__()
         self.inner = inner
         self.evaluations = 0
+        self.held_s = 0.0
 
     def train(self, mode: bool = True):
         self.evaluations += not mode
@@ -64,5 +76,11 @@ class _Slow(_module()):
         if self.training:
             time.sleep(SLEEP_S)
             if self.evaluations:
-                _wait_while_held()
+                self._wait_while_held()
         return self.inner(x)
+
+    def _wait_while_held(self) -> None:
+        hold = _hold_file()
+        while hold is not None and self.held_s < HOLD_MAX_S and _held(hold):
+            time.sleep(0.05)
+            self.held_s += 0.05

@@ -135,21 +135,18 @@ def test_a_two_node_cluster_runs_trials_on_both_nodes_survives_a_lost_node_and_r
     assert plain.returncode != 0 and "InvalidAuthToken" in plain.stderr  # without the token: refused
     folder = session_folder(tmp_path, {"test_live": TWO_AT_ONCE, "test_replayed": REPLAY})
     shutil.copy(ROOT / "tests" / "cluster_models.py", folder / "cluster_models.py")
-    session = SessionProcess(folder, "--seeds", "2", "-k", "not toy_replay-asha-seed1", cluster=c)  # on the head's host
     held = c.holds / worker
+    held.write_text("")  # every trial on the worker node is held after its first epoch, until let go (cluster_models)
+    session = SessionProcess(folder, "--seeds", "2", "-k", "not toy_replay-asha-seed1", cluster=c)  # on the head's host
     try:
-        # Once seed 0 is recorded, the worker node's trials are held after their first epoch (cluster_models), so
-        # seed 1's trial there is still running when its node is lost, however slowly the test polls.
-        wait_for(lambda: any((r["benchmark"], r["seed"]) == ("tiny", 0) for r in load_records(folder))
-                 or session.proc.poll() is not None, 300, "seed 0's record", every_s=0.1)
-        held.touch()
+        def on_the_worker(but=()):  # a live experiment with a result from the worker node (replays keep no folder)
+            return next((r["experiment"] for r in trial_results(folder) if r["node_ip"] == worker
+                         and r["experiment"] not in but), None) or session.proc.poll() is not None
 
-        def seed1_on_the_worker():
-            done = {r["provenance"]["ray_experiment"].rsplit("/", 1)[-1] for r in load_records(folder)}
-            return bool(done) and any(r["node_ip"] == worker and r["experiment"] not in done for r in trial_results(folder))
-
-        wait_for(lambda: seed1_on_the_worker() or session.proc.poll() is not None, 300, "a trial of seed 1 on the worker",
-                 every_s=0.2)
+        seed0 = wait_for(on_the_worker, 300, "a trial of seed 0 on the worker", every_s=0.2)
+        assert session.proc.poll() is None, "the session ended before a trial of seed 0 ran on the worker node"
+        held.write_text(seed0)  # seed 0 let go; seed 1's trial there stays held until its node is lost
+        wait_for(lambda: on_the_worker(but=(seed0,)), 300, "a trial of seed 1 on the worker", every_s=0.2)
         assert session.proc.poll() is None, "the session ended before a trial of seed 1 ran on the worker node"
         killed = c.hosts.kill_all(1)  # the worker node lost: every process on its host
         lost_at = time.monotonic()
