@@ -8,9 +8,10 @@ batch (about 17 batches an epoch): a trial of ``n`` epochs then takes about ``n 
 A test that must lose a node while a trial runs there cannot count on timing alone (on a loaded CI machine a
 trial of seed 1 once finished on the worker node before the test's kill reached it). So a trial can be held: once
 its first epoch is done and reported, a trial waits while its node has a hold file (named by the node's IP, in the
-folder the nodes' environment names in ``HOLDS_ENV``) that does not list the trial's Tune experiment as let go, at
-most ``HOLD_MAX_S`` in all. The test writes the file before the session starts and lets seed 0's experiment go as
-soon as it shows, so no trial on that node can finish unseen, however slowly the test polls.
+folder the nodes' environment names in ``HOLDS_ENV``) that does not list the trial's process as let go, at most
+``HOLD_MAX_S`` in all. The test writes the file before the session starts and lets seed 0's trial go as soon as it
+shows (by the pid its results carry: a class trainable has no Tune context that names its experiment), so no trial
+on that node can finish unseen, however slowly the test polls.
 
 Not a ``test_*`` module: Ray's workers import the model builder by name.
 """
@@ -48,14 +49,12 @@ def _hold_file() -> Path | None:
 
 
 def _held(hold: Path) -> bool:
-    """Whether the node's hold file exists and does not let this trial's experiment go."""
+    """Whether the node's hold file exists and does not let this process (the trial's actor) go."""
     try:
         let_go = hold.read_text().split()
     except FileNotFoundError:
         return False
-    from ray import tune
-
-    return tune.get_context().get_experiment_name() not in let_go
+    return str(os.getpid()) not in let_go
 
 
 class _Slow(_module()):

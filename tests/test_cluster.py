@@ -139,14 +139,14 @@ def test_a_two_node_cluster_runs_trials_on_both_nodes_survives_a_lost_node_and_r
     held.write_text("")  # every trial on the worker node is held after its first epoch, until let go (cluster_models)
     session = SessionProcess(folder, "--seeds", "2", "-k", "not toy_replay-asha-seed1", cluster=c)  # on the head's host
     try:
-        def on_the_worker(but=()):  # a live experiment with a result from the worker node (replays keep no folder)
-            return next((r["experiment"] for r in trial_results(folder) if r["node_ip"] == worker
+        def on_the_worker(but=()):  # (experiment, pid) of a live trial's result from the worker (replays keep none)
+            return next(((r["experiment"], r["pid"]) for r in trial_results(folder) if r["node_ip"] == worker
                          and r["experiment"] not in but), None) or session.proc.poll() is not None
 
         seed0 = wait_for(on_the_worker, 300, "a trial of seed 0 on the worker", every_s=0.2)
         assert session.proc.poll() is None, "the session ended before a trial of seed 0 ran on the worker node"
-        held.write_text(seed0)  # seed 0 let go; seed 1's trial there stays held until its node is lost
-        wait_for(lambda: on_the_worker(but=(seed0,)), 300, "a trial of seed 1 on the worker", every_s=0.2)
+        held.write_text(str(seed0[1]))  # seed 0's trial let go; seed 1's there stays held until its node is lost
+        wait_for(lambda: on_the_worker(but=(seed0[0],)), 300, "a trial of seed 1 on the worker", every_s=0.2)
         assert session.proc.poll() is None, "the session ended before a trial of seed 1 ran on the worker node"
         killed = c.hosts.kill_all(1)  # the worker node lost: every process on its host
         lost_at = time.monotonic()
@@ -166,6 +166,7 @@ def test_a_two_node_cluster_runs_trials_on_both_nodes_survives_a_lost_node_and_r
     # The lost node's trial was retried on the head; nothing lost: every trial has its 6 epochs, once each.
     assert lost["provenance"]["max_failures"] == 1 and len(lost["trials"]) == 2
     assert all(t["outcome"] == "completed" and [e["epoch"] for e in t["epochs"]] == [1, 2, 3, 4, 5, 6] for t in lost["trials"])
+    assert both["wallclock_s"] < 60, both["wallclock_s"]  # seed 0 was let go, not held until HOLD_MAX_S ran out
     retried = [t for t in lost["trials"] if t["retries"]]
     assert len(retried) == 1 and retried[0]["node"] == head, lost["trials"]
     assert retried[0]["retries"][0].startswith(f"attempt 1 on {worker} failed after epoch ")
