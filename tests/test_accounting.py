@@ -173,3 +173,15 @@ def test_max_failures_is_a_problems_and_not_negative():
     assert tiny_problem(max_failures=0).fingerprint == tiny_problem().fingerprint  # retries do not change what is measured
     with pytest.raises(ConfigError, match="max_failures"):
         tiny_problem(max_failures=-1)
+
+
+def test_decision_seconds_follow_the_trials_the_records_keep():
+    budget = Budget(max_epochs=3, num_trials=3)
+    rec = recorder_with({"a": 3, "b": 1}, {"a": "TERMINATED", "b": "TERMINATED"})
+    rec.searcher = SimpleNamespace(seconds={"b": 0.25, "a": 0.5, "gone": 9.0})
+    with pytest.raises(RuntimeError, match="trial_records first"):
+        rec.decision_s()  # before the records choose their trials, any order would be a guess
+    assert [t.trial_id for t in rec.trial_records(budget, None, wallclock_cut=False)] == ["a", "b"]
+    assert rec.decision_s() == (0.5, 0.25)
+    rec.searcher = None
+    assert rec.decision_s() is None  # Ray's variant generator: not timed

@@ -189,7 +189,7 @@ class Recorder(Callback):
         self._retries: dict[str, list[str]] = {}  # trial -> one line per failed attempt Tune retried
         self._order: dict[str, int] = {}  # trial -> when it first appeared in Tune's list: Tune requeues a retry last
         self.searcher = None  # the run's search algorithm; a harness.run.decisions.TimedSearcher when it is timed
-        self._kept: list[str] = []  # Tune's ids of the trials trial_records kept, in their order
+        self._kept: list[str] | None = None  # Tune's ids of the trials trial_records kept, in their order
 
     def __getstate__(self):
         # Ray pickles the tuner's state, callbacks included; the progress writer stays on the driver.
@@ -264,6 +264,8 @@ class Recorder(Callback):
 
     def decision_s(self) -> tuple[float, ...] | None:
         """The searcher's seconds for each trial trial_records kept, in its order; None when it was not timed."""
+        if self._kept is None:  # the seconds follow the records' trials, which trial_records chooses
+            raise RuntimeError("Recorder.decision_s needs trial_records first")
         seconds = getattr(self.searcher, "seconds", None)
         return None if seconds is None else tuple(round(seconds.get(t, 0.0), 6) for t in self._kept)
 
