@@ -50,14 +50,15 @@ ALPHA = 0.05
 # (strategies, seeds, simulations). While the compute-to-match target was each seed's own reference final (which the
 # reference reaches by construction), 100 simulations each gave a family-wise error of 0.15 and 0.62, nearly every
 # error that test's: its size was 0.46 and 0.72 where it should be 0.05. With one target a benchmark: 0.010, 0.030.
-# About 0.3 s and 0.08 s a simulation: 300 at 10 x 10 keeps the file near 3 minutes (400 gave 14 errors, 0.035).
+# About 0.15 s and 0.03 s a simulation here: 300 at 10 x 10 keeps the section under a minute (400 gave 14 errors,
+# 0.035); the whole file takes about 100 s.
 NULL_SETTINGS = [(10, 10, 300), (2, 15, 400)]
 CTM_MODELS = [("median 30, sigma 0.9", 30.0, 0.9), ("median 45, sigma 1.0", 45.0, 1.0)]  # epochs to the target
 CTM_SEEDS = (10, 15)
 CTM_SIMULATIONS = 1000
 CTM_SHARE = 0.4  # the strategy's runs end 60 % sooner than the reference's
 COVERAGE_NS = (3, 5, 10)
-COVERAGE_DRAWS = 2000  # per population and n: the mean over 10 populations is known to about +-0.002
+COVERAGE_DRAWS = 2000  # per population and n: a mean over 10 populations is known to about +-0.002 (over 2, +-0.004)
 
 
 @pytest.fixture(scope="module", autouse=True)
