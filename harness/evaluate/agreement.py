@@ -105,7 +105,7 @@ class Agreement:
             parts = ", ".join(f"{s} {l:.0f}/{r:.0f}" for s, (l, r) in sorted(figures.items()))
             verdict = ("the same everywhere: the budget fixes it, so it tells nothing" if fixed else
                        f"{'all' if abs(gaps[worst]) <= tolerance else 'not all'} within {tolerance:.0%} (largest gap "
-                       f"{worst} {gaps[worst]:+.0%})")
+                       f"{worst} {gaps[worst]:+.1%})")
             out.append(f"{what.capitalize()} a run, {live}/{replay}: {parts}; {verdict}.")
         timed = {s: v for s, v in self.searcher.items() if v[0] is not None or v[1] is not None}
         if timed:
