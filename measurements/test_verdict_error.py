@@ -305,19 +305,23 @@ def coverage(values: np.ndarray, n: int, draws: int, rng, **kwargs) -> tuple[flo
 # no interval there, so they are counted apart.
 
 
-def test_coverage_of_the_reports_intervals_on_baseline_values():
-    start, rng, rows = time.perf_counter(), np.random.default_rng(3), []
+def coverage_rows(populations_of, rng) -> list[tuple]:
+    """(metric, summarize's arguments, n, strategies, mean coverage, worst strategy, its coverage, share of samples
+    all alike) for every metric and n, each strategy's values of the metric (``populations_of``) a population."""
+    rows = []
     for metric, kwargs in COVERAGE_METRICS:
-        pops = populations(metric)
+        pops = populations_of(metric)
         for n in COVERAGE_NS:
             both = {s: coverage(v, n, COVERAGE_DRAWS, rng, **kwargs) for s, v in sorted(pops.items())}
             per = {s: c for s, (c, _) in both.items()}
             alike = float(np.mean([a for _, a in both.values()]))
             worst = min(per, key=per.get)
             rows.append((metric, kwargs, n, len(per), float(np.mean(list(per.values()))), worst, per[worst], alike))
-    print(f"\n3. Coverage of stats.summarize's 95% interval of the population mean (geometric mean for log=True); "
-          f"population = one strategy's 15 baseline values; {COVERAGE_DRAWS} draws of n per strategy (goal >= "
-          f"{COVERAGE_GOAL})")
+    return rows
+
+
+def print_coverage(title: str, rows: list[tuple], start: float) -> None:
+    print(f"\n{title}; {COVERAGE_DRAWS} draws of n per strategy (goal >= {COVERAGE_GOAL})")
     print("| metric | summarize | n | strategies | samples all alike (no interval) | coverage of the printed "
           "intervals (mean over strategies) | short of the goal by | worst strategy |")
     print("|---|---|---|---|---|---|---|---|")
@@ -326,6 +330,13 @@ def test_coverage_of_the_reports_intervals_on_baseline_values():
         short = f"{COVERAGE_GOAL - mean:.3f}" if mean < COVERAGE_GOAL else "-"
         print(f"| {metric} | {how} | {n} | {count} | {alike:.3f} | {mean:.3f} | {short} | {worst} {low:.3f} |")
     print(f"({time.perf_counter() - start:.0f} s)")
+
+
+def test_coverage_of_the_reports_intervals_on_baseline_values():
+    start = time.perf_counter()
+    rows = coverage_rows(populations, np.random.default_rng(3))
+    print_coverage("3. Coverage of stats.summarize's 95% interval of the population mean (geometric mean for "
+                   "log=True); population = one strategy's 15 baseline values", rows, start)
     for metric, kwargs, n, count, mean, worst, low, alike in rows:
         assert mean >= COVERAGE_GOAL, (metric, n, mean)
 
@@ -354,20 +365,9 @@ def live_populations(metric: str) -> dict[str, np.ndarray]:
 
 
 def test_coverage_of_the_reports_intervals_out_of_sample_on_live_runs():
-    start, rng, rows = time.perf_counter(), np.random.default_rng(11), []
-    for metric, kwargs in COVERAGE_METRICS:
-        pops = live_populations(metric)
-        for n in COVERAGE_NS:
-            per = {s: coverage(v, n, COVERAGE_DRAWS, rng, **kwargs)[0] for s, v in sorted(pops.items())}
-            worst = min(per, key=per.get)
-            rows.append((metric, n, len(per), float(np.mean(list(per.values()))), worst, per[worst]))
-    print(f"\n3b. The same coverage out of sample: population = one strategy's 10 live MNIST-1D runs; {COVERAGE_DRAWS} "
-          f"draws of n per strategy (goal >= {COVERAGE_GOAL})")
-    print("| metric | n | strategies | coverage (mean over strategies) | short of the goal by | worst strategy |")
-    print("|---|---|---|---|---|---|")
-    for metric, n, count, mean, worst, low in rows:
-        short = f"{COVERAGE_GOAL - mean:.3f}" if mean < COVERAGE_GOAL else "-"
-        print(f"| {metric} | {n} | {count} | {mean:.3f} | {short} | {worst} {low:.3f} |")
-    print(f"({time.perf_counter() - start:.0f} s)")
-    for metric, n, count, mean, worst, low in rows:
+    start = time.perf_counter()
+    rows = coverage_rows(live_populations, np.random.default_rng(11))
+    print_coverage("3b. The same coverage out of sample: population = one strategy's 10 live MNIST-1D runs", rows,
+                   start)
+    for metric, kwargs, n, count, mean, worst, low, alike in rows:
         assert mean >= LIVE_COVERAGE_FLOOR, (metric, n, mean)

@@ -146,10 +146,12 @@ def test_t_interval_textbook_value():
     ten = [0.1 * k for k in range(10)]
     half = 2.4273 * statistics.stdev(ten) / 10 ** 0.5
     assert stats.t_interval(ten, 0.95, 1.0) == pytest.approx((0.45 - half, 0.45 + half), abs=1e-4)
-    assert list(stats.interval_df(np.array([2, 3, 10]))) == pytest.approx([0.8, 1.5, 6.2069], abs=1e-4)
+    assert list(stats.interval_df(np.array([2, 3, 10]), 1.0)) == pytest.approx([0.8, 1.5, 6.2069], abs=1e-4)
     assert stats.interval_df(10, 0.0) == 9
     with pytest.raises(ValueError, match="above -2"):
         stats.interval_df(5, -2.0)
+    assert stats.t_interval([0.5]) is None and stats.t_interval([0.5, 0.5]) == (0.5, 0.5)
+    assert stats.summarize([]).mean is None
 
 
 def test_the_plots_band_is_the_tables_interval():
@@ -160,8 +162,6 @@ def test_the_plots_band_is_the_tables_interval():
     s = stats.summarize([0.90, 0.80, 0.75, 0.70], bounds=(0.0, 1.0))
     assert (mean[0], low[0], high[0]) == pytest.approx((s.mean, s.ci_low, s.ci_high))
     assert np.isnan(mean[1])  # a point some seed has not reached is not drawn
-    assert stats.t_interval([0.5]) is None and stats.t_interval([0.5, 0.5]) == (0.5, 0.5)
-    assert stats.summarize([]).mean is None
 
 
 # Skewness about 0.8 (log-normal, sigma 0.25: like wall-clock over seeds, sd/mean 0.2-0.3 in the digits

@@ -91,7 +91,7 @@ def t_interval(values: Sequence[float], confidence: float = 0.95,
     return mean - half, mean + half
 
 
-def interval_df(n, excess_kurtosis: float = EXCESS_KURTOSIS):
+def interval_df(n, excess_kurtosis: float):
     """The t interval's degrees of freedom at ``n`` >= 2 values (a number or a numpy array): n - 1 for excess
     kurtosis 0; see t_interval. Excess kurtosis is at least -2 for any distribution."""
     if excess_kurtosis <= -2:

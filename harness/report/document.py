@@ -56,9 +56,8 @@ def _settings(analysis: Analysis) -> list[str]:
         f"compared on that metric; better/worse is the sign of the signed-rank statistic; effect size Vargha-Delaney A12",
         f"- significance level: {analysis.alpha}; CIs: 95% t intervals over seeds, their degrees of freedom reduced "
         f"for excess kurtosis {stats.EXCESS_KURTOSIS:g} (seed results have heavier tails than normal), on the log "
-        f"scale for times "
-        f"(their centre is then the geometric mean) and clipped to [0, 1] for accuracies and shares, so no interval "
-        f"leaves its quantity's range",
+        f"scale for times (their centre is then the geometric mean) and clipped to [0, 1] for accuracies and shares, "
+        f"so no interval leaves its quantity's range",
         "- error control: the verdict's claims (every benchmark's test-accuracy, compute-to-match and Friedman tests) "
         "form one Holm family, so the verdict's family-wise error is at most alpha; the table's tests hold per column",
         f"- with n differing seeds the exact test cannot go below p = 2/2^n, and Holm's first step over m comparisons "

@@ -56,13 +56,13 @@ def _save(fig, path: Path) -> Path:
 
 
 def _mean_band(grid, per_seed, bounds=(0.0, 1.0)):
-    """Mean and 95% t-interval of the mean at each grid point (the table's interval: stats.interval_df), drawn only
-    where every seed has a value: a mean over the seeds that have reported so far would dip when a slower, worse seed
-    joins it."""
+    """Mean and 95% t-interval of the mean at each grid point (the table's interval, stats.summarize's degrees of
+    freedom), drawn only where every seed has a value: a mean over the seeds that have reported so far would dip when
+    a slower, worse seed joins it."""
     import numpy as np
     from scipy import stats
 
-    from harness.evaluate.stats import interval_df
+    from harness.evaluate.stats import EXCESS_KURTOSIS, interval_df
 
     values = np.array(per_seed, dtype=float)  # seeds x grid
     n = np.sum(~np.isnan(values), axis=0)
@@ -70,7 +70,8 @@ def _mean_band(grid, per_seed, bounds=(0.0, 1.0)):
         warnings.simplefilter("ignore", RuntimeWarning)  # grid points before any seed's first result
         mean = np.nanmean(values, axis=0) if len(values) else np.full(len(grid), np.nan)
         sd = np.nanstd(values, axis=0, ddof=1) if len(values) > 1 else np.zeros(len(grid))
-        half = np.where(n > 1, stats.t.ppf(0.975, interval_df(np.maximum(n, 2))) * sd / np.sqrt(np.maximum(n, 1)), 0.0)
+        t = stats.t.ppf(0.975, interval_df(np.maximum(n, 2), EXCESS_KURTOSIS))
+        half = np.where(n > 1, t * sd / np.sqrt(np.maximum(n, 1)), 0.0)
     complete = n == len(values)
     mean = np.where(complete, mean, np.nan)
     lo, hi = bounds or (-np.inf, np.inf)  # a score's own range (None: unbounded)
